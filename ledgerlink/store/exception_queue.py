@@ -1,0 +1,115 @@
+"""exception_item: nothing is dropped silently — a record that cannot move waits here, with a
+readable reason and an owner, until it is fixed at the source (then it resolves itself) or ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from sqlmodel import col, select
+
+from ledgerlink.store.links import chunks
+from ledgerlink.store.tables import ExceptionItem, ExceptionStatus, utcnow
+
+if TYPE_CHECKING:
+    from ledgerlink.store.repository import Store
+
+ACTIVE = (ExceptionStatus.OPEN.value, ExceptionStatus.RETRYING.value)
+
+
+@dataclass(frozen=True)
+class NewException:
+    record_type: str
+    record_id: str
+    reason_code: str
+    detail: str
+    owner: str
+    checksum: str | None = None
+
+
+class ExceptionQueue:
+    def __init__(self, store: "Store"):
+        self._store = store
+
+    def raise_many(self, tenant: str, handoff: str, items: list[NewException]) -> int:
+        """Open (or re-open / refresh) one item per record; returns how many are new or changed."""
+        changed = 0
+        now = utcnow()
+        with self._store.session() as session:
+            existing = self._by_record(session, tenant, handoff, [item.record_id for item in items])
+            for item in items:
+                row = existing.get(item.record_id)
+                if row is None:
+                    session.add(ExceptionItem(
+                        tenant=tenant, handoff=handoff, record_type=item.record_type, record_id=item.record_id,
+                        reason_code=item.reason_code, detail=item.detail[:4000], owner=item.owner,
+                        checksum=item.checksum, first_seen=now, last_seen=now))
+                    changed += 1
+                    continue
+                if row.status in ACTIVE and row.checksum == item.checksum and row.reason_code == item.reason_code:
+                    row.last_seen = now  # same record, same problem: not a new attempt
+                else:
+                    row.attempts += 1
+                    changed += 1
+                row.reason_code, row.detail, row.owner = item.reason_code, item.detail[:4000], item.owner
+                row.checksum, row.status, row.last_seen, row.resolved_at = item.checksum, ExceptionStatus.OPEN.value, now, None
+                session.add(row)
+        return changed
+
+    def active_checksums(self, tenant: str, handoff: str, record_ids: Iterable[str]) -> dict[str, str | None]:
+        """Checksums of records already waiting in the queue, so an unchanged bad record is skipped."""
+        with self._store.session() as session:
+            rows = self._by_record(session, tenant, handoff, list(record_ids))
+            return {rid: row.checksum for rid, row in rows.items() if row.status in ACTIVE}
+
+    def resolve(self, tenant: str, handoff: str, record_ids: Iterable[str], status=ExceptionStatus.RESOLVED) -> int:
+        ids = sorted(set(record_ids))
+        table = ExceptionItem.__table__
+        count = 0
+        with self._store.session() as session:
+            for part in chunks(ids):
+                result = session.execute(
+                    table.update()
+                    .where(table.c.tenant == tenant, table.c.handoff == handoff,
+                           table.c.record_id.in_(part), table.c.status.in_(ACTIVE))
+                    .values(status=ExceptionStatus(status).value, resolved_at=utcnow())
+                )
+                count += result.rowcount or 0
+        return count
+
+    def set_status(self, item_id: int, status: ExceptionStatus) -> ExceptionItem | None:
+        with self._store.session() as session:
+            row = session.get(ExceptionItem, item_id)
+            if row is None:
+                return None
+            row.status = ExceptionStatus(status).value
+            row.resolved_at = utcnow() if row.status not in ACTIVE else None
+            session.add(row)
+            return row
+
+    def list(self, tenant: str | None = None, handoff: str | None = None, status: str | None = "open",
+             limit: int = 200) -> list[ExceptionItem]:
+        with self._store.session() as session:
+            query = select(ExceptionItem).order_by(ExceptionItem.id).limit(limit)
+            if tenant:
+                query = query.where(ExceptionItem.tenant == tenant)
+            if handoff:
+                query = query.where(ExceptionItem.handoff == handoff)
+            if status:
+                query = query.where(ExceptionItem.status == status)
+            return list(session.exec(query))
+
+    def get(self, item_id: int) -> ExceptionItem | None:
+        with self._store.session() as session:
+            return session.get(ExceptionItem, item_id)
+
+    @staticmethod
+    def _by_record(session, tenant: str, handoff: str, record_ids: list[str]) -> dict[str, ExceptionItem]:
+        found: dict[str, ExceptionItem] = {}
+        for part in chunks(sorted(set(record_ids))):
+            query = select(ExceptionItem).where(
+                ExceptionItem.tenant == tenant, ExceptionItem.handoff == handoff,
+                col(ExceptionItem.record_id).in_(part))
+            found.update({row.record_id: row for row in session.exec(query)})
+        return found

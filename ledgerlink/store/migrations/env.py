@@ -1,0 +1,14 @@
+"""Alembic environment: run against the connection ledgerlink hands over (see database.migrate)."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import ledgerlink.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+target_metadata = SQLModel.metadata
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through ledgerlink.store.database.migrate()")
+context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,132 @@
+"""write_intent: the protocol that lets a create be retried after any crash without doubling it.
+
+1. `claim` writes a PENDING row per record BEFORE the call (one row per record: the unique
+   constraint is also what stops two concurrent runs from sending the same record).
+2. `mark_sent` just before the request, `settle` with the vendor's per-item answer afterwards.
+3. Rows left PENDING / SENT / UNCERTAIN by a crash are `unsettled`: the next run looks them up at
+   the vendor by their deterministic reference and settles them — it never blindly re-sends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+from sqlalchemy import and_
+from sqlmodel import col, select
+
+from ledgerlink.store.links import chunks
+from ledgerlink.store.tables import IntentStatus, WriteIntent, utcnow
+from ledgerlink.store.upsert import upsert
+
+if TYPE_CHECKING:
+    from ledgerlink.store.repository import Store
+
+UNSETTLED = (IntentStatus.PENDING.value, IntentStatus.SENT.value, IntentStatus.UNCERTAIN.value)
+
+
+class WriteIntents:
+    def __init__(self, store: "Store"):
+        self._store = store
+
+    def claim(
+        self,
+        tenant: str,
+        handoff: str,
+        object_type: str,
+        items: dict[str, str],
+        idempotency_key: str,
+        run_id: str | None,
+    ) -> list[str]:
+        """Claim {record_key: request_hash} for one request; returns the keys this call may send.
+
+        New records and earlier FAILED ones are claimed; CONFIRMED and unsettled ones are not.
+        """
+        if not items:
+            return []
+        now = utcnow()
+        keys = sorted(items)
+        rows = [
+            {
+                "tenant": tenant, "handoff": handoff, "object_type": object_type, "record_key": key,
+                "idempotency_key": idempotency_key, "request_hash": items[key],
+                "status": IntentStatus.PENDING.value, "attempts": 1, "run_id": run_id,
+                "created_at": now, "updated_at": now,
+            }
+            for key in keys
+        ]
+        table = WriteIntent.__table__
+        with self._store.session() as session:
+            for part in chunks(rows):
+                upsert(session, table, part, ["tenant", "object_type", "record_key"], [])
+            for part in chunks(keys):
+                session.execute(
+                    table.update()
+                    .where(
+                        table.c.tenant == tenant,
+                        table.c.object_type == object_type,
+                        table.c.status == IntentStatus.FAILED.value,
+                        table.c.record_key.in_(part),
+                    )
+                    .values(
+                        status=IntentStatus.PENDING.value, idempotency_key=idempotency_key,
+                        attempts=table.c.attempts + 1, run_id=run_id, detail=None, updated_at=now,
+                    )
+                )
+            claimed: list[str] = []
+            for part in chunks(keys):
+                query = select(WriteIntent.record_key).where(
+                    WriteIntent.tenant == tenant,
+                    WriteIntent.object_type == object_type,
+                    WriteIntent.idempotency_key == idempotency_key,
+                    WriteIntent.status == IntentStatus.PENDING.value,
+                    col(WriteIntent.record_key).in_(part),
+                )
+                claimed.extend(session.exec(query))
+        return sorted(claimed)
+
+    def mark(self, tenant: str, object_type: str, keys: Iterable[str], status: IntentStatus,
+             detail: str | None = None) -> None:
+        table = WriteIntent.__table__
+        with self._store.session() as session:
+            for part in chunks(sorted(set(keys))):
+                session.execute(
+                    table.update()
+                    .where(table.c.tenant == tenant, table.c.object_type == object_type,
+                           table.c.record_key.in_(part))
+                    .values(status=status.value, detail=detail, updated_at=utcnow())
+                )
+
+    def settle(self, tenant: str, object_type: str, outcomes: list[dict]) -> None:
+        """outcomes: {record_key, status (IntentStatus), target_id?, detail?} per record."""
+        table = WriteIntent.__table__
+        now = utcnow()
+        with self._store.session() as session:
+            for outcome in outcomes:
+                session.execute(
+                    table.update()
+                    .where(and_(table.c.tenant == tenant, table.c.object_type == object_type,
+                                table.c.record_key == outcome["record_key"]))
+                    .values(status=IntentStatus(outcome["status"]).value, target_id=outcome.get("target_id"),
+                            detail=(outcome.get("detail") or None), updated_at=now)
+                )
+
+    def unsettled(self, tenant: str, object_type: str, limit: int = 5_000) -> list[WriteIntent]:
+        with self._store.session() as session:
+            query = (
+                select(WriteIntent)
+                .where(WriteIntent.tenant == tenant, WriteIntent.object_type == object_type,
+                       col(WriteIntent.status).in_(UNSETTLED))
+                .order_by(WriteIntent.id)
+                .limit(limit)
+            )
+            return list(session.exec(query))
+
+    def for_keys(self, tenant: str, object_type: str, keys: Iterable[str]) -> dict[str, WriteIntent]:
+        found: dict[str, WriteIntent] = {}
+        with self._store.session() as session:
+            for part in chunks(sorted(set(keys))):
+                query = select(WriteIntent).where(
+                    WriteIntent.tenant == tenant, WriteIntent.object_type == object_type,
+                    col(WriteIntent.record_key).in_(part))
+                found.update({row.record_key: row for row in session.exec(query)})
+        return found
