@@ -29,7 +29,7 @@ def mask_value(value: object) -> str:
     digits = sum(ch.isdigit() for ch in text)
     if digits >= 6 and digits >= len(text) // 2:
         return "*" * max(len(text) - 3, 0) + text[-3:]
-    return " ".join(word[:1] + "***" for word in text.split()) or "***"
+    return " ".join(word[:1] + "***" for word in text.split() if word[:1].isalnum()) or "***"
 
 
 def mask_emails(text: str) -> str:

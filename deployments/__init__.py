@@ -1,0 +1,1 @@
+"""Deployment declarations: schedules in Africa/Johannesburg time, one deployment per tenant."""

@@ -1,0 +1,1 @@
+"""Prefect flows: one per handoff. Orchestration only — the rules live in specs, suites and tasks."""

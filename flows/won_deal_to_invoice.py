@@ -1,0 +1,90 @@
+"""Flow `won-deal-to-invoice`: CRM won deals → accounting invoices, numbers written back to the deals.
+
+    settle interrupted writes → retry queued records → for each page of deals changed since the
+    cursor: select won & not invoiced → enrich (batch reads) → map + checksum skip → gate →
+    customers → build invoices → idempotent batched create → links + audit → write back →
+    cursor moves (only now: every write of the page is durable) → report + Prefect artifact.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from ledgerlink.report import RunReport
+from tasks.connect import handoff_context, run_is_alive
+from tasks.customers import resolve_customers
+from tasks.extract import deal_properties, enrich_deals, read_deals_by_id
+from tasks.gate import gate_candidates
+from tasks.load import create_invoices, settle_interrupted
+from tasks.reference_data import load_tax_rates
+from tasks.record import raise_exceptions
+from tasks.report import publish_report
+from tasks.transform import build_invoices, map_deals, select_won_unlinked
+from tasks.writeback import write_back_invoices
+
+HANDOFF = "won-deal-to-invoice"
+
+
+def process_deals(ctx, deals: list[dict]) -> None:
+    """One page of deals through every step; each step is a Prefect task working on the whole page."""
+    selected = select_won_unlinked(ctx, deals)
+    if not selected:
+        return
+    candidates = map_deals(ctx, enrich_deals(ctx, selected))
+    passed = gate_candidates(ctx, candidates)
+    customers, customer_problems = resolve_customers(ctx, [candidates.drafts[d] for d in passed])
+    raise_exceptions(ctx, candidates.problems + customer_problems)
+    invoices = build_invoices(ctx, candidates, passed, customers)
+    create_invoices(ctx, invoices, candidates.checksums)
+
+
+def modified_ms(deal: dict) -> int:
+    from ledgerlink.mapping import _timestamp
+
+    stamp = _timestamp("hs_lastmodifieddate", (deal.get("properties") or {}).get("hs_lastmodifieddate"))
+    return int(stamp.timestamp() * 1000) if stamp else 0
+
+
+@flow(name=HANDOFF, log_prints=False, validate_parameters=True)
+def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> dict:
+    """Run the handoff for one tenant. `max_pages` bounds a run (the cursor resumes the rest next time)."""
+    logger = get_run_logger()
+    started = time.monotonic()
+    run_id = str(flow_run.id) if flow_run.id else None
+    ctx = handoff_context(tenant, HANDOFF, run_id=run_id, run_alive=run_is_alive)
+    run_pk = ctx.store.runs.start(tenant, HANDOFF, run_id)
+    status = "failed"
+    try:
+        load_tax_rates(ctx)
+        again = settle_interrupted(ctx) + [item.record_id for item in ctx.store.exceptions.list(
+            tenant, HANDOFF, status="retrying", limit=5_000)]
+        if again:
+            logger.info("re-processing %d deal(s) from an interrupted run or marked for retry", len(again))
+            process_deals(ctx, read_deals_by_id(ctx, sorted(set(again))))
+        write_back_invoices(ctx)
+        cursor = ctx.store.cursors.get(tenant, HANDOFF)
+        since = int(cursor) if cursor else 0
+        pages = ctx.crm.search_modified_since("deals", since, deal_properties(ctx.mapping), ctx.spec.page_size)
+        for number, page in enumerate(pages, start=1):
+            ctx.counts["deals_read"] += len(page)
+            process_deals(ctx, page)
+            write_back_invoices(ctx)
+            newest = max((modified_ms(deal) for deal in page), default=since)
+            if newest > since:
+                ctx.store.cursors.set(tenant, HANDOFF, str(newest))  # every write of this page is durable now
+                since = newest
+            logger.info("page %d: %d deals, %d invoices so far, %d exceptions so far", number, len(page),
+                        ctx.counts["invoices_created"], ctx.counts["exceptions"])
+            if max_pages and number >= max_pages:
+                break
+        status = "completed"
+    finally:
+        report = RunReport(tenant, HANDOFF, status, round(time.monotonic() - started, 2), dict(ctx.counts),
+                           ctx.created, ctx.problems, ctx.api_stats(), run_id)
+        ctx.store.runs.finish(run_pk, status, report.counts, report.api)
+        publish_report(report)
+        ctx.close()
+    return report.as_dict()

@@ -1,0 +1,66 @@
+"""`ledgerlink` command line. Start-up stays fast: Prefect, Great Expectations and the connectors
+are imported inside the commands that need them, never at import time (`--help` imports none)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+HANDOFFS = ["won-deal-to-invoice"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledgerlink",
+        description="Keep a CRM and an accounting system in step: won deals become invoices, "
+                    "invoice numbers go back to the deals, bad records wait in an exception queue.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run won-deal-to-invoice on local HubSpot + Xero sandboxes")
+    demo.add_argument("--reset", action="store_true", help="start from fresh sandboxes and an empty store")
+    demo.add_argument("--deals", type=int, default=60, help="deals to seed on first run (default 60)")
+    demo.add_argument("--no-limits", action="store_true", help="switch the sandboxes' rate limits off")
+
+    run = commands.add_parser("run", help="run a handoff for a tenant (tenants file: LEDGERLINK_TENANTS)")
+    run.add_argument("handoff", choices=HANDOFFS)
+    run.add_argument("--tenant", default="demo")
+    run.add_argument("--max-pages", type=int, default=None, help="stop after N pages; the cursor resumes later")
+
+    exceptions = commands.add_parser("exceptions", help="the exception queue: records that could not move")
+    ex_commands = exceptions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ex_list = ex_commands.add_parser("list", help="list exception items")
+    ex_list.add_argument("--tenant")
+    ex_list.add_argument("--status", default="open", help="open|retrying|resolved|ignored|all")
+    for action, text in (("show", "show one item in full"), ("retry", "re-process it on the next run"),
+                         ("ignore", "stop reporting it")):
+        sub = ex_commands.add_parser(action, help=text)
+        sub.add_argument("item_id", type=int)
+
+    audit = commands.add_parser("audit", help="search the audit log")
+    audit.add_argument("--tenant")
+    audit.add_argument("--deal")
+    audit.add_argument("--invoice", help="invoice number, e.g. INV-0001")
+    audit.add_argument("--customer")
+    audit.add_argument("--verify", action="store_true", help="check the hash chain of --tenant")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    from ledgerlink import commands
+
+    try:
+        return getattr(commands, f"cmd_{args.command}")(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except commands.UserError as err:
+        print(f"ledgerlink: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

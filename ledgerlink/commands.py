@@ -1,0 +1,92 @@
+"""What each CLI command does. Errors a user can fix are printed as one line (UserError), not traces."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ledgerlink.spec import SpecError
+from ledgerlink.tenants import TenantError
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one readable line."""
+
+
+def _store():
+    from ledgerlink.store import open_store
+
+    return open_store()
+
+
+def cmd_demo(args) -> int:
+    from flows.demo import run_demo
+
+    try:
+        report = run_demo(reset=args.reset, deals=args.deals, limits=not args.no_limits)
+    except (SpecError, TenantError) as err:
+        raise UserError(str(err)) from None
+    return 0 if report["status"] == "completed" else 1
+
+
+def cmd_run(args) -> int:
+    from ledgerlink.report import RunReport
+
+    try:
+        from flows.won_deal_to_invoice import won_deal_to_invoice
+
+        result = won_deal_to_invoice(tenant=args.tenant, max_pages=args.max_pages)
+    except (SpecError, TenantError, KeyError) as err:
+        raise UserError(str(err).strip("'\"")) from None
+    print(RunReport(**{k: result[k] for k in ("tenant", "handoff", "status", "seconds", "counts", "created",
+                                                "problems", "api", "flow_run_id")}).text())
+    return 0 if result["status"] == "completed" else 1
+
+
+def cmd_exceptions(args) -> int:
+    from ledgerlink.store.tables import ExceptionStatus
+
+    store = _store()
+    if args.action == "list":
+        status = None if args.status == "all" else args.status
+        items = store.exceptions.list(args.tenant, status=status, limit=1000)
+        if not items:
+            print(f"no {args.status} exception items")
+        for item in items:
+            print(f"#{item.id:<5} {item.tenant:<10} {item.record_type} {item.record_id:<12} {item.status:<9} "
+                  f"{item.reason_code:<24} owner {item.owner:<10} attempts {item.attempts}  {item.detail[:100]}")
+        return 0
+    if args.action == "show":
+        item = store.exceptions.get(args.item_id)
+        if item is None:
+            raise UserError(f"no exception item #{args.item_id}")
+        print(json.dumps(item.model_dump(mode="json"), indent=2))
+        return 0
+    status = ExceptionStatus.RETRYING if args.action == "retry" else ExceptionStatus.IGNORED
+    item = store.exceptions.set_status(args.item_id, status)
+    if item is None:
+        raise UserError(f"no exception item #{args.item_id}")
+    print(f"#{item.id} is now {item.status}" + (" (the next run re-processes it)" if args.action == "retry" else ""))
+    return 0
+
+
+def cmd_audit(args) -> int:
+    store = _store()
+    if args.verify:
+        if not args.tenant:
+            raise UserError("--verify needs --tenant")
+        broken = store.audit.verify(args.tenant)
+        print("audit chain intact" if broken is None else f"audit chain BROKEN at event {broken}")
+        return 0 if broken is None else 1
+    if not (args.deal or args.invoice or args.customer):
+        raise UserError("say what to search for: --deal ID, --invoice NUMBER or --customer ID")
+    events = store.audit.search(args.tenant, deal_id=args.deal, invoice_number=args.invoice,
+                                customer_id=args.customer)
+    if not events:
+        print("no audit events match")
+    for event in events:
+        print(f"{event.at:%Y-%m-%d %H:%M:%S} {event.tenant:<10} #{event.seq:<5} {event.action:<20} "
+              f"deal {event.deal_id or '-':<10} invoice {event.invoice_number or '-':<10} "
+              f"{json.dumps(event.after, default=str)[:120] if event.after else ''}")
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,235 @@
+"""From an extracted CRM record bundle to a canonical invoice, in three pure steps.
+
+1. `draft_from_bundle`: read the spec's field paths; parse numbers and dates (a value that cannot be
+   parsed raises MappingError naming the field — it becomes an exception item, never a crash).
+2. `gate_row`: the flat row the expectations suite validates (amounts as integer cents, never float).
+3. `build_invoice`: only for rows that passed the gate; VAT decided per line from the tenant's rates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ledgerlink.model import Address, DealStatus, Invoice, InvoiceLine, Party, TaxTreatment
+from ledgerlink.money import ISO_CURRENCIES, Money, MoneyError, minor_units, to_decimal
+from ledgerlink.spec import CrmMapping, InvoiceRules
+
+
+class MappingError(ValueError):
+    def __init__(self, field_name: str, value: Any, problem: str):
+        self.field_name, self.value = field_name, value
+        super().__init__(f"{field_name}: {problem} (got {str(value)[:60]!r})")
+
+
+@dataclass(frozen=True)
+class TaxRate:
+    tax_type: str
+    rate: Decimal  # 0.15 for 15%
+
+
+@dataclass
+class DraftLine:
+    name: str | None
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    discount_percent: Decimal
+    tax_code: str | None
+    sku: str | None
+
+    @property
+    def net(self) -> Decimal:
+        factor = (Decimal(100) - self.discount_percent) / Decimal(100)
+        return (self.quantity or Decimal(0)) * (self.unit_price or Decimal(0)) * factor
+
+
+@dataclass
+class DealDraft:
+    deal_id: str
+    name: str | None
+    status: DealStatus
+    stage: str | None
+    amount: Decimal | None
+    currency: str | None
+    close_date: date | None
+    modified_at: datetime | None
+    owner_id: str | None
+    customer: dict[str, Any] | None
+    lines: list[DraftLine] = field(default_factory=list)
+
+    def checksum(self) -> str:
+        """Stable hash of everything that shapes the invoice: unchanged hash, nothing to do."""
+        payload = asdict(self)
+        payload.pop("modified_at")
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _lookup(bundle: dict, path: str) -> Any:
+    current: Any = bundle
+    for part in path.split("."):
+        if not isinstance(current, dict):
+            return None
+        current = current.get(part)
+    return None if current == "" else current
+
+
+def _decimal(field_name: str, value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return to_decimal(value, field_name)
+    except MoneyError as err:
+        raise MappingError(field_name, value, str(err)) from None
+
+
+def _timestamp(field_name: str, value: Any) -> datetime | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise MappingError(field_name, value, "is not a date") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def draft_from_bundle(bundle: dict, mapping: CrmMapping, tz: ZoneInfo) -> DealDraft:
+    deal = {key: _lookup(bundle, path) for key, path in mapping.deal.items()}
+    stage = deal.get("stage")
+    status = mapping.stages.get(str(stage), mapping.default_status) if stage is not None else mapping.default_status
+    closed = _timestamp("close_date", deal.get("close_date"))
+    customer = None
+    if bundle.get("company"):
+        customer = {key: _lookup(bundle, path) for key, path in mapping.customer.items()}
+    lines = []
+    for index, raw_line in enumerate(bundle.get("lines") or [], start=1):
+        values = {key: _lookup({"line": raw_line}, path) for key, path in mapping.line.items()}
+        lines.append(DraftLine(
+            name=values.get("name"),
+            quantity=_decimal(f"line {index} quantity", values.get("quantity")),
+            unit_price=_decimal(f"line {index} unit price", values.get("unit_price")),
+            discount_percent=_decimal(f"line {index} discount", values.get("discount_percent")) or Decimal(0),
+            tax_code=None if values.get("tax_code") is None else str(values["tax_code"]),
+            sku=values.get("sku"),
+        ))
+    currency = deal.get("currency")
+    return DealDraft(
+        deal_id=str(bundle["deal"]["id"]),
+        name=deal.get("name"),
+        status=status,
+        stage=None if stage is None else str(stage),
+        amount=_decimal("amount", deal.get("amount")),
+        currency=None if currency is None else str(currency).strip().upper(),
+        close_date=closed.astimezone(tz).date() if closed else None,
+        modified_at=_timestamp("modified_at", deal.get("modified_at")),
+        owner_id=deal.get("owner_id"),
+        customer=customer,
+        lines=lines,
+    )
+
+
+def _cents(amount: Decimal | None, currency: str | None) -> int | None:
+    """Integer minor units for the gate (exact; the gate never sees a float amount)."""
+    if amount is None:
+        return None
+    places = minor_units(currency) if currency in ISO_CURRENCIES else 2
+    return int(amount.scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def payment_terms_days(draft: DealDraft, rules: InvoiceRules) -> int:
+    raw = (draft.customer or {}).get("payment_terms_days")
+    try:
+        days = int(str(raw).strip()) if raw is not None else rules.default_payment_terms_days
+    except ValueError:
+        raise MappingError("customer payment terms", raw, "is not a whole number of days") from None
+    if not 0 <= days <= 365:
+        raise MappingError("customer payment terms", raw, "must be between 0 and 365 days")
+    return days
+
+
+def resolve_tax(code: str | None, mapping: CrmMapping, rules: InvoiceRules,
+                active: dict[str, TaxRate]) -> tuple[TaxTreatment, TaxRate] | None:
+    """CRM tax code → treatment → the tenant's active accounting tax type, or None if any step fails."""
+    code = code if code is not None else mapping.default_tax_code
+    treatment = mapping.tax_codes.get(code) if code is not None else None
+    tax_type = rules.tax_types.get(treatment) if treatment else None
+    if tax_type is None or tax_type not in active:
+        return None
+    return treatment, active[tax_type]
+
+
+def gate_row(draft: DealDraft, mapping: CrmMapping, rules: InvoiceRules, active: dict[str, TaxRate]) -> dict:
+    customer = draft.customer or {}
+    unknown = next((line.tax_code or "(none)" for line in draft.lines
+                    if resolve_tax(line.tax_code, mapping, rules, active) is None), None)
+    quantities = [line.quantity for line in draft.lines if line.quantity is not None]
+    prices = [line.unit_price for line in draft.lines if line.unit_price is not None]
+    issue = draft.close_date
+    return {
+        "deal_id": draft.deal_id,
+        "deal_name": draft.name,
+        "company_id": None if customer.get("crm_id") is None else str(customer["crm_id"]),
+        "customer_name": customer.get("name"),
+        "vat_number": None if customer.get("vat_number") is None else str(customer["vat_number"]).replace(" ", ""),
+        "currency": draft.currency,
+        "amount_cents": _cents(draft.amount, draft.currency),
+        "lines_total_cents": sum(_cents(line.net, draft.currency) for line in draft.lines) if draft.lines else None,
+        "line_count": len(draft.lines),
+        "min_line_quantity": str(min(quantities)) if quantities else None,
+        "min_line_unit_cents": _cents(min(prices), draft.currency) if prices else None,
+        "unknown_tax_code": unknown,
+        "issue_date": issue,
+        "due_date": issue + timedelta(days=payment_terms_days(draft, rules)) if issue else None,
+    }
+
+
+def customer_party(draft: DealDraft) -> Party:
+    customer = draft.customer or {}
+    return Party(
+        name=str(customer["name"]).strip(),
+        crm_id=str(customer["crm_id"]),
+        email=customer.get("email"),
+        phone=customer.get("phone"),
+        vat_number=customer.get("vat_number"),
+        currency=customer.get("currency") or draft.currency,
+        payment_terms_days=None if customer.get("payment_terms_days") is None else int(customer["payment_terms_days"]),
+        address=Address(customer.get("address_line1"), customer.get("city"), customer.get("postal_code"),
+                        customer.get("country")),
+    )
+
+
+def build_invoice(draft: DealDraft, row: dict, mapping: CrmMapping, rules: InvoiceRules,
+                  active: dict[str, TaxRate], customer: Party) -> Invoice:
+    """Only called for rows that passed the gate, so every value here is known to be usable."""
+    lines = []
+    for line in draft.lines:
+        treatment, rate = resolve_tax(line.tax_code, mapping, rules, active)
+        lines.append(InvoiceLine(
+            description=line.name or "Item",
+            quantity=line.quantity,
+            unit_price=Money(line.unit_price, draft.currency),
+            discount_percent=line.discount_percent,
+            tax_treatment=treatment,
+            tax_rate=rate.rate,
+            tax_type=rate.tax_type,
+            account_code=rules.account_code,
+            sku=line.sku,
+        ))
+    return Invoice(
+        deal_id=draft.deal_id,
+        reference=rules.reference.format(deal_id=draft.deal_id),
+        customer=customer,
+        currency=draft.currency,
+        issue_date=row["issue_date"],
+        due_date=row["due_date"],
+        lines=tuple(lines),
+        status=rules.status,
+    )

@@ -1,0 +1,137 @@
+"""Handoff specs: a handoff is declared in YAML, loaded and validated here with errors that name
+the file and the field, so an engineer adds a handoff by writing declarations, not code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ledgerlink.conditions import Condition, ConditionError, parse_condition
+from ledgerlink.model import DealStatus, InvoiceStatus, TaxTreatment
+from ledgerlink.settings import project_root
+
+SPEC_DIR = project_root() / "flows" / "specs"
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; the message says which file and which field, and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrmMapping(_Strict):
+    """How one CRM's records map to canonical fields (dot paths into the extracted record bundle)."""
+
+    stages: dict[str, DealStatus] = Field(description="CRM stage id -> canonical deal status")
+    default_status: DealStatus = DealStatus.OPEN
+    deal: dict[str, str]
+    customer: dict[str, str]
+    line: dict[str, str]
+    tax_codes: dict[str, TaxTreatment] = Field(description="CRM tax code -> tax treatment")
+    default_tax_code: str | None = None
+    writeback: dict[str, str] = Field(default_factory=dict, description="CRM property -> template")
+
+    @field_validator("deal")
+    @classmethod
+    def _deal_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = {"name", "stage", "amount", "currency", "close_date"} - set(value)
+        if missing:
+            raise ValueError(f"deal mapping lacks {', '.join(sorted(missing))}")
+        return value
+
+    @field_validator("line")
+    @classmethod
+    def _line_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = {"name", "quantity", "unit_price"} - set(value)
+        if missing:
+            raise ValueError(f"line mapping lacks {', '.join(sorted(missing))}")
+        return value
+
+
+class InvoiceRules(_Strict):
+    status: InvoiceStatus = InvoiceStatus.AUTHORISED
+    account_code: str
+    reference: str = Field(description="template; must contain {deal_id} so references are unique per deal")
+    default_payment_terms_days: int = Field(ge=0, le=365)
+    tax_types: dict[TaxTreatment, str] = Field(description="tax treatment -> accounting tax type")
+
+    @field_validator("reference")
+    @classmethod
+    def _reference_has_deal(cls, value: str) -> str:
+        if "{deal_id}" not in value:
+            raise ValueError("reference template must contain {deal_id}")
+        return value
+
+
+class HandoffSpec(_Strict):
+    name: str
+    description: str
+    source: Literal["crm", "accounting"]
+    target: Literal["crm", "accounting"]
+    trigger: str
+    crm: dict[str, CrmMapping]
+    invoice: InvoiceRules
+    expectations: str
+    page_size: int = Field(default=200, ge=1, le=200)
+    batch_size: int = Field(default=50, ge=1, le=50)
+    owners: dict[str, str] = Field(default_factory=dict, description="reason code -> owner")
+    default_owner: str = "ops"
+    path: Path | None = None
+
+    @field_validator("trigger")
+    @classmethod
+    def _trigger_parses(cls, value: str) -> str:
+        try:
+            parse_condition(value)
+        except ConditionError as err:
+            raise ValueError(str(err)) from None
+        return value
+
+    @property
+    def trigger_condition(self) -> Condition:
+        return parse_condition(self.trigger)
+
+    @property
+    def expectations_path(self) -> Path:
+        return project_root() / "expectations" / self.expectations
+
+    def owner_for(self, reason_code: str) -> str:
+        return self.owners.get(reason_code, self.default_owner)
+
+    def mapping_for(self, crm_system: str) -> CrmMapping:
+        if crm_system not in self.crm:
+            raise SpecError(f"handoff {self.name!r} has no mapping for CRM {crm_system!r} "
+                            f"(it maps: {', '.join(sorted(self.crm))})")
+        return self.crm[crm_system]
+
+
+def load_spec(name_or_path: str | Path) -> HandoffSpec:
+    """Load `flows/specs/<name>.yaml` (or a path) and validate it, naming file and field on error."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SPEC_DIR / f"{str(name_or_path).replace('-', '_')}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem.replace("_", "-") for p in SPEC_DIR.glob("*.yaml")))
+        raise SpecError(f"no handoff spec {str(name_or_path)!r} (known handoffs: {known})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise SpecError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a handoff spec must be a mapping at the top level")
+    try:
+        spec = HandoffSpec(**data, path=path)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in err.errors()
+        )
+        raise SpecError(f"{path}: {problems}") from None
+    if not spec.expectations_path.is_file():
+        raise SpecError(f"{path}: expectations: no suite file {spec.expectations_path}")
+    return spec

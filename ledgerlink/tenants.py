@@ -1,0 +1,93 @@
+"""Tenants: which CRM and accounting system a business uses, and where its credentials are.
+
+Files hold references to secrets (`env:NAME`), never the secrets themselves, so a tenants file can
+be committed and reviewed. An integrator lists many businesses in one file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ledgerlink.money import check_currency, MoneyError
+
+
+class TenantError(ValueError):
+    """A tenant file or secret reference that cannot be used; says which and why."""
+
+
+def resolve_secret(reference: str) -> str:
+    """`env:NAME` → the environment variable's value. Literal values are refused on purpose."""
+    if not reference.startswith("env:"):
+        raise TenantError(f"secret reference {reference[:4]}… must look like env:NAME (values never go in files)")
+    name = reference[4:]
+    value = os.environ.get(name)
+    if not value:
+        raise TenantError(f"environment variable {name} is not set (needed for a tenant credential)")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrmConnection(_Strict):
+    system: Literal["hubspot"]
+    base_url: str = "https://api.hubapi.com"
+    token: str = Field(description="secret reference, e.g. env:ACME_HUBSPOT_TOKEN")
+    burst_per_10s: int = Field(default=100, description="100 Free/Starter, 190 Pro/Enterprise")
+
+
+class AccountingConnection(_Strict):
+    system: Literal["xero"]
+    base_url: str = "https://api.xero.com"
+    token_url: str = "https://identity.xero.com/connect/token"
+    tenant_id: str = Field(description="the Xero organisation's tenant id (xero-tenant-id header)")
+    client_id: str
+    client_secret: str
+    refresh_token: str = Field(description="used once to bootstrap; rotated tokens live in the store")
+
+
+class Tenant(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    crm: CrmConnection
+    accounting: AccountingConnection
+    currencies: list[str] = Field(default_factory=lambda: ["ZAR"])
+    timezone: str = "Africa/Johannesburg"
+    handoffs: list[str] = Field(default_factory=lambda: ["won-deal-to-invoice"])
+    rate_limits: bool = True
+
+    @field_validator("currencies")
+    @classmethod
+    def _iso(cls, value: list[str]) -> list[str]:
+        try:
+            return [check_currency(code) for code in value]
+        except MoneyError as err:
+            raise ValueError(str(err)) from None
+
+
+def load_tenants(path: Path) -> dict[str, Tenant]:
+    if not path.is_file():
+        raise TenantError(f"no tenants file at {path} (set LEDGERLINK_TENANTS or see README 'Real accounts')")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise TenantError(f"{path}: not valid YAML: {err}") from None
+    tenants: dict[str, Tenant] = {}
+    for name, body in (data.get("tenants") or {}).items():
+        try:
+            tenants[name] = Tenant(name=name, **(body or {}))
+        except ValidationError as err:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            raise TenantError(f"{path}: tenant {name}: {problems}") from None
+    return tenants
+
+
+def tenants_path() -> Path:
+    from ledgerlink.settings import home
+
+    return Path(os.environ.get("LEDGERLINK_TENANTS") or home() / "tenants.yaml")

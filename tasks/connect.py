@@ -1,0 +1,85 @@
+"""Building a run's context: tenant config → live connectors, with tokens kept in the store.
+
+The only place that turns secret references into secrets; nothing here is logged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from connectors.hubspot import HubSpotConnector
+from connectors.oauth import TokenSet
+from connectors.ratelimit import hubspot_limits
+from connectors.xero import XeroConnector
+from ledgerlink.spec import load_spec
+from ledgerlink.store import Store, open_store
+from ledgerlink.tenants import Tenant, load_tenants, resolve_secret, tenants_path
+from tasks.context import HandoffContext
+
+
+class StoreTokenStore:
+    """connectors.oauth.TokenStore on the ledgerlink store: a rotated refresh token is committed to
+    the database before the new access token is used, so a crash can never lose the connection."""
+
+    def __init__(self, store: Store, bootstrap_refresh_token: str | None = None):
+        self._store = store
+        self._bootstrap = bootstrap_refresh_token
+
+    def load(self, tenant: str, vendor: str) -> TokenSet | None:
+        row = self._store.tokens.load(tenant, vendor)
+        if row is not None:
+            expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=timezone.utc)
+            return TokenSet.of(row.access_token, row.refresh_token, expires)
+        if self._bootstrap:  # first connection: an expired access token forces a refresh at once
+            return TokenSet.of("", self._bootstrap, datetime(2000, 1, 1, tzinfo=timezone.utc))
+        return None
+
+    def save(self, tenant: str, vendor: str, tokens: TokenSet) -> None:
+        data = tokens.to_json()
+        self._store.tokens.save(tenant, vendor, data["access_token"], data["refresh_token"], tokens.expires_at)
+
+
+def crm_connector(tenant: Tenant):
+    crm = tenant.crm
+    limits = hubspot_limits(crm.burst_per_10s) if tenant.rate_limits else None
+    return HubSpotConnector(crm.base_url, resolve_secret(crm.token), tenant.name, limits=limits)
+
+
+def accounting_connector(tenant: Tenant, store: Store):
+    acc = tenant.accounting
+    tokens = StoreTokenStore(store, resolve_secret(acc.refresh_token))
+    kwargs = {} if tenant.rate_limits else {"limits": None}
+    return XeroConnector(acc.base_url.rstrip("/") + "/api.xro/2.0", acc.tenant_id, tokens,
+                         resolve_secret(acc.client_id), resolve_secret(acc.client_secret), acc.token_url,
+                         tenant.name, **kwargs)
+
+
+def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None, run_alive=None,
+                    tenants: dict[str, Tenant] | None = None, store: Store | None = None) -> HandoffContext:
+    tenants = tenants if tenants is not None else load_tenants(tenants_path())
+    if tenant_name not in tenants:
+        raise KeyError(f"unknown tenant {tenant_name!r} (known: {', '.join(sorted(tenants)) or 'none'})")
+    tenant = tenants[tenant_name]
+    spec = load_spec(handoff)
+    store = store or open_store()
+    ctx = HandoffContext(tenant=tenant, spec=spec, store=store, crm=crm_connector(tenant),
+                         accounting=accounting_connector(tenant, store), run_id=run_id)
+    if run_alive is not None:
+        ctx.run_alive = run_alive
+    return ctx
+
+
+def run_is_alive(run_id: str | None) -> bool:
+    """Is that Prefect flow run still running? (Its unsettled writes are then its own business.)"""
+    if not run_id:
+        return False
+    try:
+        from uuid import UUID
+
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(UUID(run_id)).state
+        return bool(state and state.is_running())
+    except Exception:  # an unknown or unreadable run cannot be holding anything
+        return False

@@ -1,0 +1,64 @@
+"""What every task of one handoff run needs, built once per run by the flow.
+
+Tasks take the context as a parameter (with caching off: it holds live clients, not data), so each
+task stays a plain function of its batch that tests can call directly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from ledgerlink.mapping import TaxRate
+from ledgerlink.spec import CrmMapping, HandoffSpec
+from ledgerlink.store import Store
+from ledgerlink.tenants import Tenant
+
+
+@dataclass
+class HandoffContext:
+    tenant: Tenant
+    spec: HandoffSpec
+    store: Store
+    crm: Any  # a CRM connector (connectors.hubspot.HubSpotConnector)
+    accounting: Any  # an accounting connector (connectors.xero.XeroConnector)
+    run_id: str | None = None
+    active_tax: dict[str, TaxRate] = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+    created: list[dict] = field(default_factory=list)  # invoices made this run, for the report
+    problems: list[dict] = field(default_factory=list)  # exceptions raised this run, for the report
+    run_alive: Callable[[str | None], bool] = lambda run_id: False  # is another run still working?
+    _gate: Any = None
+
+    @property
+    def mapping(self) -> CrmMapping:
+        return self.spec.mapping_for(self.tenant.crm.system)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tenant.timezone)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def gate(self):
+        """The expectations gate, built on first use (importing GX costs seconds)."""
+        if self._gate is None:
+            from expectations.gate import Gate
+
+            self._gate = Gate(self.spec.expectations_path, key_column="deal_id")
+        return self._gate
+
+    def close(self) -> None:
+        for connector in (self.crm, self.accounting):
+            connector.close()
+
+    def api_stats(self) -> dict[str, dict]:
+        return {
+            self.tenant.crm.system: self.crm.stats.snapshot(),
+            self.tenant.accounting.system: self.accounting.stats.snapshot(),
+        }

@@ -1,0 +1,136 @@
+"""Batched creates that survive crashes, retries and uncertain answers without doubling anything.
+
+The write-intent protocol (see ledgerlink.store.write_intents) around any vendor batch create:
+claim → mark sent → call with a deterministic Idempotency-Key → settle per item. When the vendor's
+answer is lost (UncertainWrite) the records are looked up by their deterministic keys: found ones are
+confirmed, missing ones are failed and re-sent once with a new batch — never re-sent blindly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from connectors.errors import UncertainWrite
+from ledgerlink.model import WriteResult
+from ledgerlink.store.tables import IntentStatus
+from tasks.context import HandoffContext
+
+CreateFn = Callable[[list, str], list[WriteResult]]
+FindFn = Callable[[list[str]], dict[str, WriteResult]]
+PersistFn = Callable[[dict[str, WriteResult]], None]
+
+
+@dataclass
+class CreateOutcome:
+    created: dict[str, WriteResult]  # key -> the vendor's record (new, or found again by lookup)
+    rejected: dict[str, WriteResult]  # key -> the vendor's validation errors
+    in_flight: list[str]  # keys another live run holds; left alone this time
+
+
+def idempotency_key(tenant: str, object_type: str, items: dict[str, str]) -> str:
+    """Same batch content → same key, so a task retry replays instead of creating again."""
+    text = "|".join([tenant, object_type, *(f"{key}={items[key]}" for key in sorted(items))])
+    return "ll-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:60]
+
+
+def create_batch(ctx: HandoffContext, object_type: str, items: dict[str, tuple[object, str]],
+                 create: CreateFn, find: FindFn, persist: PersistFn, *, resend_once: bool = True) -> CreateOutcome:
+    """items: key -> (payload object for `create`, request hash); len(items) ≤ the vendor's batch size.
+
+    `persist` stores what was created (links) BEFORE the intents are confirmed, so a crash in between
+    leaves an unsettled intent that the next run settles by lookup — never a confirmed one with no link.
+    """
+    store, tenant = ctx.store, ctx.tenant.name
+    hashes = {key: request_hash for key, (_, request_hash) in items.items()}
+    key = idempotency_key(tenant, object_type, hashes)
+    claimed = store.intents.claim(tenant, ctx.name, object_type, hashes, key, ctx.run_id)
+    outcome = CreateOutcome({}, {}, [])
+    _recover_unclaimed(ctx, object_type, sorted(set(items) - set(claimed)), find, persist, outcome)
+    if not claimed:
+        return outcome
+    store.intents.mark(tenant, object_type, claimed, IntentStatus.SENT)
+    ctx.counts[f"{object_type}_create_calls"] += 1
+    try:
+        results = {result.key: result for result in create([items[k][0] for k in claimed], key)}
+    except UncertainWrite:
+        ctx.counts[f"{object_type}_uncertain"] += len(claimed)
+        store.intents.mark(tenant, object_type, claimed, IntentStatus.UNCERTAIN)
+        found = find(claimed)
+        _finish(ctx, object_type, found, {}, persist, outcome)
+        missing = [k for k in claimed if k not in found]
+        if missing:
+            store.intents.mark(tenant, object_type, missing, IntentStatus.FAILED, "not created (settled by lookup)")
+            if resend_once:
+                again = create_batch(ctx, object_type, {k: items[k] for k in missing}, create, find, persist,
+                                     resend_once=False)
+                outcome.created.update(again.created)
+                outcome.rejected.update(again.rejected)
+                outcome.in_flight.extend(again.in_flight)
+            else:
+                outcome.in_flight.extend(missing)
+        return outcome
+    created, rejected = {}, {}
+    for k in claimed:
+        result = results.get(k)
+        if result is None:  # the vendor answered but skipped an item: settle by lookup, never guess
+            result = find([k]).get(k) or WriteResult(k, False, errors=("the vendor did not answer for this record",))
+        (created if result.ok else rejected)[k] = result
+    _finish(ctx, object_type, created, rejected, persist, outcome)
+    return outcome
+
+
+def _recover_unclaimed(ctx: HandoffContext, object_type: str, keys: list[str], find: FindFn,
+                       persist: PersistFn, outcome: CreateOutcome) -> None:
+    """Keys we could not claim: confirmed earlier (re-find and re-persist, idempotent) or in flight."""
+    if not keys:
+        return
+    intents = ctx.store.intents.for_keys(ctx.tenant.name, object_type, keys)
+    confirmed = [k for k in keys if intents.get(k) and intents[k].status == IntentStatus.CONFIRMED.value]
+    outcome.in_flight.extend(k for k in keys if k not in confirmed)
+    if confirmed:
+        found = find(confirmed)
+        persist(found)
+        outcome.created.update(found)
+
+
+def _finish(ctx: HandoffContext, object_type: str, created: dict[str, WriteResult],
+            rejected: dict[str, WriteResult], persist: PersistFn, outcome: CreateOutcome) -> None:
+    persist(created)
+    ctx.store.intents.settle(ctx.tenant.name, object_type, [
+        *({"record_key": k, "status": IntentStatus.CONFIRMED, "target_id": r.target_id} for k, r in created.items()),
+        *({"record_key": k, "status": IntentStatus.FAILED, "detail": "; ".join(r.errors)[:2000]}
+          for k, r in rejected.items()),
+    ])
+    outcome.created.update(created)
+    outcome.rejected.update(rejected)
+
+
+def chunked(items: Sequence, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def settle_left_over(ctx: HandoffContext, object_type: str, find: FindFn, persist: PersistFn) -> list[str]:
+    """Settle intents an earlier run left unsettled (it crashed or lost the answer) by lookup.
+
+    Found records are persisted and confirmed; missing ones are failed so they can be claimed and sent
+    again. Returns the missing keys. Intents of a run that is still alive are left to that run.
+    """
+    left = [intent for intent in ctx.store.intents.unsettled(ctx.tenant.name, object_type)
+            if intent.run_id != ctx.run_id and not ctx.run_alive(intent.run_id)]
+    keys = [intent.record_key for intent in left]
+    if not keys:
+        return []
+    found: dict[str, WriteResult] = {}
+    for part in chunked(keys, 50):
+        found.update(find(list(part)))
+    missing = [k for k in keys if k not in found]
+    outcome = CreateOutcome({}, {}, [])
+    _finish(ctx, object_type, found, {}, persist, outcome)
+    ctx.store.intents.mark(ctx.tenant.name, object_type, missing, IntentStatus.FAILED,
+                           "not found at the vendor after an interrupted run; will be sent again")
+    ctx.counts[f"{object_type}_recovered_by_lookup"] += len(found)
+    ctx.counts[f"{object_type}_recovered_missing"] += len(missing)
+    return missing

@@ -1,0 +1,87 @@
+"""Load: invoices created in batches (≤ the vendor's batch size) through the write-intent protocol,
+links stored before intents are confirmed, per-item rejections queued for finance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from ledgerlink.model import Invoice, WriteResult
+from ledgerlink.privacy import mask_value
+from ledgerlink.store.audit_log import NewAuditEvent
+from tasks.context import HandoffContext
+from tasks.idempotent import chunked, create_batch, settle_left_over
+from tasks.record import deal_exception, raise_exceptions
+
+
+def invoice_hash(invoice: Invoice) -> str:
+    return hashlib.sha256(json.dumps(asdict(invoice), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def find_invoices(ctx: HandoffContext, deal_ids: list[str]) -> dict[str, WriteResult]:
+    """Invoices found again by their deterministic reference — how crashes and lost answers settle."""
+    template = ctx.spec.invoice.reference
+    by_reference = {template.format(deal_id=deal_id): deal_id for deal_id in deal_ids}
+    found = ctx.accounting.find_invoices_by_reference(list(by_reference))
+    return {
+        by_reference[ref]: WriteResult(by_reference[ref], True, target_id=inv["InvoiceID"], number=inv.get("InvoiceNumber"))
+        for ref, inv in found.items() if ref in by_reference
+    }
+
+
+def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str, Invoice]):
+    def persist(created: dict[str, WriteResult]) -> None:
+        if not created:
+            return
+        tenant = ctx.tenant.name
+        ctx.store.links.save(tenant, "invoice", [
+            {"crm_id": deal_id, "accounting_id": r.target_id, "accounting_number": r.number,
+             "checksum": checksums.get(deal_id)} for deal_id, r in created.items()])
+        events = []
+        for deal_id, result in created.items():
+            invoice = invoices.get(deal_id)
+            after = {"invoice_id": result.target_id, "invoice_number": result.number}
+            if invoice is not None:
+                after.update(reference=invoice.reference, currency=invoice.currency, total=str(invoice.total.amount),
+                             customer_name=invoice.customer.name, lines=len(invoice.lines))
+                ctx.created.append({"deal": deal_id, "invoice": result.number, "total": str(invoice.total.rounded()),
+                                    "customer": mask_value(invoice.customer.name)})
+            events.append(NewAuditEvent("invoice.created", handoff=ctx.name, run_id=ctx.run_id, deal_id=deal_id,
+                                        invoice_number=result.number,
+                                        customer_id=invoice.customer.crm_id if invoice else None, after=after))
+        ctx.store.audit.append(tenant, events)
+        ctx.store.exceptions.resolve(tenant, ctx.name, list(created))
+        ctx.counts["invoices_created"] += len(created)
+    return persist
+
+
+@task(name="create-invoices", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def create_invoices(ctx: HandoffContext, invoices: list[Invoice], checksums: dict[str, str]) -> None:
+    by_deal = {invoice.deal_id: invoice for invoice in invoices}
+    persist = _persist(ctx, checksums, by_deal)
+    for part in chunked(invoices, ctx.spec.batch_size):
+        reference_to_deal = {invoice.reference: invoice.deal_id for invoice in part}
+
+        def create(batch: list[Invoice], key: str) -> list[WriteResult]:
+            results = ctx.accounting.create_invoices(batch, key)
+            return [WriteResult(reference_to_deal.get(r.key, r.key), r.ok, r.target_id, r.number, r.errors)
+                    for r in results]
+
+        outcome = create_batch(ctx, "invoice", {i.deal_id: (i, invoice_hash(i)) for i in part},
+                               create=create, find=lambda keys: find_invoices(ctx, keys), persist=persist)
+        raise_exceptions(ctx, [
+            deal_exception(ctx, deal_id, "accounting_rejected",
+                           f"{ctx.tenant.accounting.system} rejected the invoice: " + ("; ".join(r.errors) or "no message"),
+                           checksums.get(deal_id))
+            for deal_id, r in outcome.rejected.items()])
+        ctx.counts["invoices_in_flight_elsewhere"] += len(outcome.in_flight)
+
+
+@task(name="settle-interrupted-writes", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def settle_interrupted(ctx: HandoffContext) -> list[str]:
+    """Before new work: settle what an interrupted run left behind. Returns deal ids to process again."""
+    return settle_left_over(ctx, "invoice", lambda keys: find_invoices(ctx, keys), _persist(ctx, {}, {}))

@@ -1,0 +1,31 @@
+"""Writing down what happened: exception items (with owners) and audit events, in one place."""
+
+from __future__ import annotations
+
+from ledgerlink.privacy import mask_emails
+from ledgerlink.store.audit_log import NewAuditEvent
+from ledgerlink.store.exception_queue import NewException
+from tasks.context import HandoffContext
+
+
+def raise_exceptions(ctx: HandoffContext, items: list[NewException]) -> None:
+    """Queue records that cannot move; note them for the run's report and audit each new one."""
+    if not items:
+        return
+    changed = ctx.store.exceptions.raise_many(ctx.tenant.name, ctx.name, items)
+    ctx.counts["exceptions"] += len(items)
+    ctx.counts["exceptions_new_or_changed"] += changed
+    for item in items:
+        ctx.problems.append({"record": item.record_id, "reason": item.reason_code,
+                             "owner": item.owner, "detail": mask_emails(item.detail)})
+    ctx.store.audit.append(ctx.tenant.name, [
+        NewAuditEvent("exception.raised", handoff=ctx.name, run_id=ctx.run_id, deal_id=item.record_id,
+                      after={"reason_code": item.reason_code, "owner": item.owner, "detail": item.detail})
+        for item in items
+    ])
+
+
+def deal_exception(ctx: HandoffContext, deal_id: str, reason_code: str, detail: str,
+                   checksum: str | None = None, owner: str | None = None) -> NewException:
+    """An exception item for a deal; the owner comes from the caller or the spec's owner table."""
+    return NewException("deal", deal_id, reason_code, detail, owner or ctx.spec.owner_for(reason_code), checksum)

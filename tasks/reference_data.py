@@ -1,0 +1,23 @@
+"""Reference data read once per run: the tenant's active tax rates (never hard-coded: a tenant may
+have renamed or archived a rate, and OUTPUT — the old 14% — must never be used for 15% VAT)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from ledgerlink.mapping import TaxRate
+from tasks.context import HandoffContext
+
+
+@task(name="load-tax-rates", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def load_tax_rates(ctx: HandoffContext) -> dict[str, TaxRate]:
+    active = {}
+    for rate in ctx.accounting.tax_rates():
+        if rate.get("Status") == "ACTIVE" and rate.get("TaxType"):
+            effective = Decimal(str(rate.get("EffectiveRate", rate.get("DisplayTaxRate", 0))))
+            active[rate["TaxType"]] = TaxRate(rate["TaxType"], effective / Decimal(100))
+    ctx.active_tax = active
+    return active
