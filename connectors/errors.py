@@ -9,10 +9,43 @@ template) are what the log and the support ticket need.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 _MAX_MESSAGE = 300
 _MAX_RAW = 200
+
+
+# -- reading vendor error bodies ----------------------------------------------------------------
+def vendor_message(body: Any) -> str | None:
+    """The vendor's own words from an error body (HubSpot `message`, Xero `Message`/`Detail` and
+    per-element `ValidationErrors`, OAuth `error_description`)."""
+    if not isinstance(body, dict):
+        return None
+    parts: list[str] = []
+    for key in ("message", "Message", "Detail", "detail", "error_description", "Title", "error"):
+        if isinstance(body.get(key), str) and body[key]:
+            parts.append(body[key])
+            break
+    for element in body.get("Elements") or []:
+        for problem in (element or {}).get("ValidationErrors") or []:
+            text = (problem or {}).get("Message")
+            if text and text not in parts:
+                parts.append(text)
+    return "; ".join(parts) or None
+
+
+def correlation_id(headers: Mapping[str, str], body: Any) -> str | None:
+    """The id the vendor's support asks for: a response header, else the error body's id."""
+    for name in ("X-HubSpot-Correlation-Id", "Xero-Correlation-Id", "X-Correlation-Id",
+                 "X-Request-Id"):
+        if headers.get(name):
+            return headers[name]
+    if isinstance(body, dict):
+        for key in ("correlationId", "Id", "ErrorId"):
+            if isinstance(body.get(key), str):
+                return body[key]
+    return None
 
 
 def _truncate(text: str, limit: int) -> str:

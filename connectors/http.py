@@ -36,7 +36,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from connectors.errors import (BadResponse, Forbidden, NetworkError, NotFound, RateLimited,
                                ServerError, Unauthorized, UncertainWrite, ValidationRejected,
-                               VendorError)
+                               VendorError, correlation_id, vendor_message)
 from connectors.oauth import Auth
 from connectors.ratelimit import REGISTRY, LimiterRegistry, RateLimiter, RateLimits
 
@@ -223,36 +223,6 @@ class _Call:
         self.endpoint = f"{self.method} {self.template}"
 
 
-def vendor_message(body: Any) -> str | None:
-    """The vendor's own words from an error body (HubSpot `message`, Xero `Message`/`Detail` and
-    per-element `ValidationErrors`, OAuth `error_description`)."""
-    if not isinstance(body, dict):
-        return None
-    parts: list[str] = []
-    for key in ("message", "Message", "Detail", "detail", "error_description", "Title", "error"):
-        if isinstance(body.get(key), str) and body[key]:
-            parts.append(body[key])
-            break
-    for element in body.get("Elements") or []:
-        for problem in (element or {}).get("ValidationErrors") or []:
-            text = (problem or {}).get("Message")
-            if text and text not in parts:
-                parts.append(text)
-    return "; ".join(parts) or None
-
-
-def _correlation_id(headers: httpx.Headers, body: Any) -> str | None:
-    for name in ("X-HubSpot-Correlation-Id", "Xero-Correlation-Id", "X-Correlation-Id",
-                 "X-Request-Id"):
-        if headers.get(name):
-            return headers[name]
-    if isinstance(body, dict):
-        for key in ("correlationId", "Id", "ErrorId"):
-            if isinstance(body.get(key), str):
-                return body[key]
-    return None
-
-
 class VendorHttpClient:
     """Sync, keep-alive HTTP client for one vendor and one tenant."""
 
@@ -398,8 +368,10 @@ class VendorHttpClient:
         kind = type(exc).__name__
         log.warning("%s %s -> %s (attempt %d)", call.method, call.template, kind, attempt,
                     extra=self._extra(call, error=kind, attempt=attempt))
-        not_sent = isinstance(exc, NOT_SENT_ERRORS)
-        if not call.read and not not_sent:
+        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+            return NetworkError(self.vendor, f"{kind}: request could not be sent",
+                                method=call.method, path=call.template)  # our bug: not retried
+        if not call.read and not isinstance(exc, NOT_SENT_ERRORS):
             return self._uncertain(call, kind)
         retryable = isinstance(exc, (httpx.TimeoutException, httpx.NetworkError,
                                      httpx.RemoteProtocolError))
@@ -440,7 +412,7 @@ class VendorHttpClient:
         except ValueError:
             body = None
         message = redact(vendor_message(body) or "", self.auth.secrets()) or None
-        cid = _correlation_id(response.headers, body)
+        cid = correlation_id(response.headers, body)
         common = dict(status=status, correlation_id=cid, method=call.method,
                       path=call.template, detail=body)
         if status == 429:

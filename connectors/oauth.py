@@ -8,6 +8,8 @@ connection is gone until a person re-authorises it. So the rules here are:
 * refreshes are serialised per (vendor, tenant) by a process-wide lock, and a thread that waited on
   the lock reloads the store first, so it uses the token its neighbour just obtained instead of
   spending the already-rotated refresh token;
+* across processes (no shared lock), a refresh refused as `invalid_grant` re-reads the store for a
+  moment: if another process rotated the token and saved it, its token set is used;
 * secrets are `SecretStr`, so a repr, a log line or a traceback never shows them.
 """
 
@@ -18,6 +20,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -47,8 +50,9 @@ class TokenSet:
 
     @classmethod
     def of(cls, access_token: str, refresh_token: str, expires_at: datetime) -> "TokenSet":
+        """Naive `expires_at` is taken as UTC (SQLite hands timezone-aware columns back naive)."""
         if expires_at.tzinfo is None:
-            raise ValueError("expires_at must be timezone-aware")
+            expires_at = expires_at.replace(tzinfo=timezone.utc)
         return cls(SecretStr(access_token), SecretStr(refresh_token), expires_at)
 
     @classmethod
@@ -188,8 +192,10 @@ class OAuth2RefreshAuth:
 
     def __init__(self, *, vendor: str, tenant: str, store: TokenStore, token_url: str,
                  client_id: str, client_secret: str | SecretStr,
-                 timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
+                 timeout: float = 30.0, transport: httpx.BaseTransport | None = None,
+                 rotation_waits: tuple[float, ...] = (0.0, 0.5, 1.5)) -> None:
         self.vendor = vendor
+        self.rotation_waits = rotation_waits  # how long to look for another process's rotation
         self.tenant = tenant
         self.store = store
         self.token_url = token_url
@@ -242,12 +248,31 @@ class OAuth2RefreshAuth:
                     and not stored.expires_soon()):
                 self._tokens = stored
                 return stored
-            new = self._exchange(stored.refresh_token)
+            try:
+                new = self._exchange(stored.refresh_token)
+            except Unauthorized:
+                winner = self._rotated_elsewhere(stored, self.rotation_waits)
+                if winner is None:
+                    raise
+                self._tokens = winner
+                return winner
             self.store.save(self.tenant, self.vendor, new)  # durable BEFORE first use
             self._tokens = new
             self.refreshes += 1
             log.info("oauth token refreshed", extra={"vendor": self.vendor, "tenant": self.tenant})
             return new
+
+    def _rotated_elsewhere(self, spent: TokenSet, waits: tuple[float, ...]) -> TokenSet | None:
+        """The token set another process saved after rotating `spent`'s refresh token, if any."""
+        for wait in waits:
+            time.sleep(wait)
+            current = self.store.load(self.tenant, self.vendor)
+            if current is not None and (current.refresh_token.get_secret_value()
+                                        != spent.refresh_token.get_secret_value()):
+                log.info("oauth token rotated by another process; using it",
+                         extra={"vendor": self.vendor, "tenant": self.tenant})
+                return current
+        return None
 
     def _exchange(self, refresh_token: SecretStr) -> TokenSet:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token.get_secret_value()}

@@ -19,6 +19,7 @@ from ledgerlink.model import Party, WriteResult
 from ledgerlink.store.audit_log import NewAuditEvent
 from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
+from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 from tasks.idempotent import chunked, create_batch
 from tasks.record import deal_exception
 
@@ -29,7 +30,7 @@ def party_hash(party: Party) -> str:
     return hashlib.sha256(json.dumps(asdict(party), sort_keys=True, default=str).encode()).hexdigest()
 
 
-@task(name="resolve-customers", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="resolve-customers", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def resolve_customers(ctx: HandoffContext, drafts: list[DealDraft]) -> tuple[dict[str, Party], list[NewException]]:
     """Returns company id -> Party with its accounting id, and exceptions for deals left without one."""
     problems: list[NewException] = []

@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ledgerlink.spec import CrmMapping
 from tasks.context import HandoffContext
+from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 
 
 def properties_for(mapping: CrmMapping, prefix: str) -> list[str]:
@@ -27,7 +28,7 @@ def deal_properties(mapping: CrmMapping) -> list[str]:
     return sorted(set(properties_for(mapping, "deal")) | {"hs_lastmodifieddate", "dealstage"})
 
 
-@task(name="read-deals-by-id", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="read-deals-by-id", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def read_deals_by_id(ctx: HandoffContext, deal_ids: list[str]) -> list[dict]:
     """Deals that need another look although unchanged (recovered intents, exceptions set to retry)."""
     if not deal_ids:
@@ -36,7 +37,7 @@ def read_deals_by_id(ctx: HandoffContext, deal_ids: list[str]) -> list[dict]:
     return [found[deal_id] for deal_id in deal_ids if deal_id in found]
 
 
-@task(name="enrich-deals", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="enrich-deals", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def enrich_deals(ctx: HandoffContext, deals: list[dict]) -> list[dict]:
     """Bundle each deal with its primary company and its line items: {deal, company, lines}."""
     if not deals:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable, Sequence
 
 from connectors.errors import UncertainWrite
 from ledgerlink.model import WriteResult
 from ledgerlink.store.tables import IntentStatus
+from ledgerlink.store.write_intents import UNSETTLED
 from tasks.context import HandoffContext
+from tasks.policy import intent_lease_seconds
 
 CreateFn = Callable[[list, str], list[WriteResult]]
 FindFn = Callable[[list[str]], dict[str, WriteResult]]
@@ -43,10 +46,11 @@ def create_batch(ctx: HandoffContext, object_type: str, items: dict[str, tuple[o
     leaves an unsettled intent that the next run settles by lookup — never a confirmed one with no link.
     """
     store, tenant = ctx.store, ctx.tenant.name
+    outcome = CreateOutcome({}, {}, [])
+    _settle_stale(ctx, object_type, list(items), find, persist, outcome)
     hashes = {key: request_hash for key, (_, request_hash) in items.items()}
     key = idempotency_key(tenant, object_type, hashes)
     claimed = store.intents.claim(tenant, ctx.name, object_type, hashes, key, ctx.run_id)
-    outcome = CreateOutcome({}, {}, [])
     _recover_unclaimed(ctx, object_type, sorted(set(items) - set(claimed)), find, persist, outcome)
     if not claimed:
         return outcome
@@ -81,9 +85,43 @@ def create_batch(ctx: HandoffContext, object_type: str, items: dict[str, tuple[o
     return outcome
 
 
+def held_by_live_run(ctx: HandoffContext, intent) -> bool:
+    """Another run that is still alive (and within the lease) owns this unsettled write.
+
+    Our own run's leftovers (a task retry) are never held: tasks of one run send sequentially.
+    """
+    if intent.run_id == ctx.run_id:
+        return False
+    updated = intent.updated_at if intent.updated_at.tzinfo else intent.updated_at.replace(tzinfo=timezone.utc)
+    age = (datetime.now(timezone.utc) - updated).total_seconds()
+    return age < intent_lease_seconds() and ctx.run_alive(intent.run_id)
+
+
+def _settle_stale(ctx: HandoffContext, object_type: str, keys: list[str], find: FindFn, persist: PersistFn,
+                  outcome: CreateOutcome) -> list[str]:
+    """Unsettled intents no live run holds are settled by lookup: found → confirmed (and persisted),
+    missing → failed, so they can be claimed and sent again. Returns the missing keys."""
+    intents = ctx.store.intents.for_keys(ctx.tenant.name, object_type, keys)
+    stale = [k for k, intent in intents.items() if intent.status in UNSETTLED and not held_by_live_run(ctx, intent)]
+    if not stale:
+        return []
+    found: dict[str, WriteResult] = {}
+    for part in chunked(stale, 50):
+        found.update(find(list(part)))
+    missing = [k for k in stale if k not in found]
+    _finish(ctx, object_type, found, {}, persist, outcome)
+    ctx.store.intents.mark(ctx.tenant.name, object_type, missing, IntentStatus.FAILED,
+                           "not found at the vendor after an interrupted write; sent again")
+    ctx.counts[f"{object_type}_recovered_by_lookup"] += len(found)
+    ctx.counts[f"{object_type}_recovered_missing"] += len(missing)
+    return missing
+
+
 def _recover_unclaimed(ctx: HandoffContext, object_type: str, keys: list[str], find: FindFn,
                        persist: PersistFn, outcome: CreateOutcome) -> None:
-    """Keys we could not claim: confirmed earlier (re-find and re-persist, idempotent) or in flight."""
+    """Keys we could not claim: confirmed earlier (re-find and re-persist, idempotent) or held by a
+    live run (left alone)."""
+    keys = [k for k in keys if k not in outcome.created]
     if not keys:
         return
     intents = ctx.store.intents.for_keys(ctx.tenant.name, object_type, keys)
@@ -113,24 +151,9 @@ def chunked(items: Sequence, size: int):
 
 
 def settle_left_over(ctx: HandoffContext, object_type: str, find: FindFn, persist: PersistFn) -> list[str]:
-    """Settle intents an earlier run left unsettled (it crashed or lost the answer) by lookup.
+    """Settle what an earlier run left unsettled (it crashed or lost the answer) by lookup.
 
-    Found records are persisted and confirmed; missing ones are failed so they can be claimed and sent
-    again. Returns the missing keys. Intents of a run that is still alive are left to that run.
+    Returns the keys that were not found at the vendor: their records must be processed again.
     """
-    left = [intent for intent in ctx.store.intents.unsettled(ctx.tenant.name, object_type)
-            if intent.run_id != ctx.run_id and not ctx.run_alive(intent.run_id)]
-    keys = [intent.record_key for intent in left]
-    if not keys:
-        return []
-    found: dict[str, WriteResult] = {}
-    for part in chunked(keys, 50):
-        found.update(find(list(part)))
-    missing = [k for k in keys if k not in found]
-    outcome = CreateOutcome({}, {}, [])
-    _finish(ctx, object_type, found, {}, persist, outcome)
-    ctx.store.intents.mark(ctx.tenant.name, object_type, missing, IntentStatus.FAILED,
-                           "not found at the vendor after an interrupted run; will be sent again")
-    ctx.counts[f"{object_type}_recovered_by_lookup"] += len(found)
-    ctx.counts[f"{object_type}_recovered_missing"] += len(missing)
-    return missing
+    keys = [intent.record_key for intent in ctx.store.intents.unsettled(ctx.tenant.name, object_type)]
+    return _settle_stale(ctx, object_type, keys, find, persist, CreateOutcome({}, {}, []))

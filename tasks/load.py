@@ -14,6 +14,7 @@ from ledgerlink.model import Invoice, WriteResult
 from ledgerlink.privacy import mask_value
 from ledgerlink.store.audit_log import NewAuditEvent
 from tasks.context import HandoffContext
+from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 from tasks.idempotent import chunked, create_batch, settle_left_over
 from tasks.record import deal_exception, raise_exceptions
 
@@ -55,11 +56,11 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
                                         customer_id=invoice.customer.crm_id if invoice else None, after=after))
         ctx.store.audit.append(tenant, events)
         ctx.store.exceptions.resolve(tenant, ctx.name, list(created))
-        ctx.counts["invoices_created"] += len(created)
+        ctx.counts["invoices_created"] += sum(1 for deal_id in created if deal_id in invoices)
     return persist
 
 
-@task(name="create-invoices", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="create-invoices", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def create_invoices(ctx: HandoffContext, invoices: list[Invoice], checksums: dict[str, str]) -> None:
     by_deal = {invoice.deal_id: invoice for invoice in invoices}
     persist = _persist(ctx, checksums, by_deal)
@@ -81,7 +82,7 @@ def create_invoices(ctx: HandoffContext, invoices: list[Invoice], checksums: dic
         ctx.counts["invoices_in_flight_elsewhere"] += len(outcome.in_flight)
 
 
-@task(name="settle-interrupted-writes", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="settle-interrupted-writes", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def settle_interrupted(ctx: HandoffContext) -> list[str]:
     """Before new work: settle what an interrupted run left behind. Returns deal ids to process again."""
     return settle_left_over(ctx, "invoice", lambda keys: find_invoices(ctx, keys), _persist(ctx, {}, {}))

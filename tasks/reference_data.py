@@ -10,9 +10,10 @@ from prefect.cache_policies import NO_CACHE
 
 from ledgerlink.mapping import TaxRate
 from tasks.context import HandoffContext
+from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 
 
-@task(name="load-tax-rates", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="load-tax-rates", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def load_tax_rates(ctx: HandoffContext) -> dict[str, TaxRate]:
     active = {}
     for rate in ctx.accounting.tax_rates():

@@ -11,10 +11,11 @@ from prefect.cache_policies import NO_CACHE
 
 from ledgerlink.store.audit_log import NewAuditEvent
 from tasks.context import HandoffContext
+from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 from tasks.record import deal_exception, raise_exceptions
 
 
-@task(name="write-back-invoice-numbers", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="write-back-invoice-numbers", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def write_back_invoices(ctx: HandoffContext) -> int:
     templates = ctx.mapping.writeback
     pending = ctx.store.links.pending_write_back(ctx.tenant.name, "invoice")

@@ -15,6 +15,7 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("LEDGERLINK_TASK_RETRY_DELAY_SECONDS", "0")  # task retries stay, the waiting goes
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("LEDGERLINK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -64,3 +65,12 @@ def _truncate(store) -> None:
             "TRUNCATE record_link, sync_cursor, write_intent, exception_item, audit_event, "
             "audit_chain_head, oauth_token, sync_run RESTART IDENTITY"
         ))
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server (SQLite, temporary) for the whole session: a harness costs ~10 s."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield

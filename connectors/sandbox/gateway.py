@@ -147,19 +147,20 @@ class Gateway:
         return Route("/{rest:path}", endpoint, methods=ALL_METHODS)
 
     async def _process(self, request: Request, spec: RouteSpec) -> tuple[Response, bool, str | None]:
-        if self.latency_s > 0:
-            await asyncio.sleep(self.latency_s)
         if spec.auth == "none":
+            await self._latency()
             return await spec.handler(request, None), spec.write, None
         denied, ctx = self.authenticate(request, spec)
         if denied is not None:
             return denied, False, None
         if spec.auth == "token":
+            await self._latency()
             return await spec.handler(request, ctx), spec.write, None
         verdict = self.limit(ctx, spec)
         if verdict.problem:
             return self._with_headers(self.throttled(verdict, spec), verdict.headers), False, None
         try:
+            await self._latency()   # inside the slot: simulated service time counts as "in flight"
             fault = self.faults.pick(request.method, request.url.path)
             return await self._handle(request, spec, ctx, fault, verdict)
         finally:
@@ -175,7 +176,8 @@ class Gateway:
             throttled = Verdict(verdict.headers, problem="fault", retry_after=None)
             response = self.throttled(throttled, spec)
             response.status_code = fault.status
-            response.headers.pop("Retry-After", None)
+            if "retry-after" in response.headers:
+                del response.headers["retry-after"]
             response = self._retry_after(response, fault)
             return self._with_headers(response, verdict.headers), False, kind
         if fault and fault.kind == "slow":
@@ -189,6 +191,10 @@ class Gateway:
             status = fault.status if fault.status != 200 else response.status_code
             response = json_bytes_response(cut, status)
         return self._with_headers(response, verdict.headers), spec.write, kind
+
+    async def _latency(self) -> None:
+        if self.latency_s > 0:
+            await asyncio.sleep(self.latency_s)
 
     @staticmethod
     def _retry_after(response: Response, fault: Fault) -> Response:

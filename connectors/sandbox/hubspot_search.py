@@ -44,6 +44,11 @@ def typed_getter(store: ObjectStore, name: str) -> Getter:
     if name == "createdate":
         return lambda o: o.created_ms
     kind = store.type.properties[name].type
+    if kind in ("string", "enumeration", "bool"):       # the hot path: plain string compare
+        def text(o: CrmObject) -> Any:
+            raw = o.props.get(name)
+            return raw.lower() if raw else None
+        return text
 
     def convert(o: CrmObject) -> Any:
         raw = o.props.get(name)
@@ -123,25 +128,41 @@ def compile_filter(store: ObjectStore, spec: dict[str, Any]) -> Predicate:
     return lambda o: (v := get(o)) is not None and compare(v)
 
 
-def _time_bounds(store: ObjectStore, filters: list[dict[str, Any]]) -> tuple[int | None, bool, int | None, bool]:
-    """Bounds on the modified stamp implied by one group's filters (for the index)."""
+def _time_bounds(store: ObjectStore, filters: list[dict[str, Any]]
+                 ) -> tuple[tuple[int | None, bool, int | None, bool], set[int]]:
+    """Bounds on the modified stamp implied by one group's filters, and which filters they cover."""
     lo, lo_inc, hi, hi_inc = None, True, None, True
-    for spec in filters:
-        if spec.get("propertyName") not in _INDEXED_TIME | {store.type.modified_prop}:
+    covered: set[int] = set()
+    for position, spec in enumerate(filters):
+        if spec.get("propertyName") not in _INDEXED_TIME:
             continue
         op = str(spec.get("operator", "")).upper()
+        if op not in ("GT", "GTE", "LT", "LTE", "EQ", "BETWEEN"):
+            continue
         try:
             value = parse_epoch_or_iso(spec.get("value"))  # type: ignore[arg-type]
             high = parse_epoch_or_iso(spec["highValue"]) if op == "BETWEEN" else None
         except (ValueError, TypeError, KeyError):
             continue
-        if op in ("GT", "GTE", "EQ", "BETWEEN") and (lo is None or value >= lo):
+        covered.add(position)
+        if op in ("GT", "GTE", "EQ", "BETWEEN") and (lo is None or value > lo or (value == lo and op == "GT")):
             lo, lo_inc = value, op != "GT"
-        if op in ("LT", "LTE", "EQ") and (hi is None or value <= hi):
+        if op in ("LT", "LTE", "EQ") and (hi is None or value < hi or (value == hi and op == "LT")):
             hi, hi_inc = value, op != "LT"
-        if op == "BETWEEN" and high is not None and (hi is None or high <= hi):
+        if op == "BETWEEN" and high is not None and (hi is None or high < hi):
             hi, hi_inc = high, True
-    return lo, lo_inc, hi, hi_inc
+    return (lo, lo_inc, hi, hi_inc), covered
+
+
+def _all_of(predicates: list[Predicate]) -> Predicate:
+    if not predicates:
+        return lambda o: True
+    if len(predicates) == 1:
+        return predicates[0]
+    if len(predicates) == 2:
+        first, second = predicates
+        return lambda o: first(o) and second(o)
+    return lambda o: all(p(o) for p in predicates)
 
 
 def _parse_sort(store: ObjectStore, sorts: Any) -> tuple[str, bool]:
@@ -181,29 +202,31 @@ def _sort_key_descending(get: Getter) -> Callable[[CrmObject], tuple]:
 def _matching_ids(store: ObjectStore, groups: list[dict[str, Any]], sort: tuple[str, bool],
                   query: str) -> list[int]:
     """Ids of every match, in result order (sort property, then id ascending)."""
-    group_predicates = [[compile_filter(store, f) for f in g.get("filters") or []] for g in groups]
-    group_predicates = group_predicates or [[]]          # no filters: everything matches
-    text_match = _text_predicate(store, query)
-
-    def keep(obj: CrmObject) -> bool:
-        if obj.archived or (text_match is not None and not text_match(obj)):
-            return False
-        return any(all(p(obj) for p in group) for group in group_predicates)
-
     name, descending = sort
     objects = store.objects
-    bounds = _time_bounds(store, groups[0].get("filters") or []) if len(groups) == 1 else None
-    use_index = name in _INDEXED_TIME or (bounds is not None and (bounds[0], bounds[2]) != (None, None))
-    if use_index:
-        lo, lo_inc, hi, hi_inc = bounds or (None, True, None, True)
-        hits = [o for o in (objects[i] for _, i in store.index.range(lo, lo_inc, hi, hi_inc)) if keep(o)]
+    bounds, covered = _time_bounds(store, groups[0].get("filters") or []) if len(groups) == 1 \
+        else ((None, True, None, True), set())
+    use_index = name in _INDEXED_TIME or bounds[0] is not None or bounds[2] is not None
+    if not use_index:
+        covered = set()
+    # filters the index range already guarantees are not evaluated again
+    residual = [[compile_filter(store, f) for n, f in enumerate(g.get("filters") or []) if n not in covered]
+                for g in groups]
+    if use_index and name in _INDEXED_TIME and not descending and not query and not any(residual):
+        return [i for _, i in store.index.range(*bounds)]  # the whole answer is an index slice
+    groups_of = [_all_of(group) for group in residual] or [lambda o: True]
+    matches = groups_of[0] if len(groups_of) == 1 else (lambda o: any(g(o) for g in groups_of))
+    text_match = _text_predicate(store, query)
+    keep = matches if text_match is None else (lambda o: text_match(o) and matches(o))
+    if use_index:                                         # the index holds live records only
+        hits = [o for o in (objects[i] for _, i in store.index.range(*bounds)) if keep(o)]
         if name in _INDEXED_TIME:                         # index order is (modified, id) already
             if descending:
                 hits.sort(key=lambda o: (-o.modified_ms, o.id))
             return [o.id for o in hits]
         hits.sort(key=lambda o: o.id)
     else:
-        hits = [o for o in objects.values() if keep(o)]  # the dict is kept in id order
+        hits = [o for o in objects.values() if not o.archived and keep(o)]  # dict is in id order
     if name == "hs_object_id":
         return [o.id for o in (reversed(hits) if descending else hits)]
     get = typed_getter(store, name)

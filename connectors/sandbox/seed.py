@@ -170,15 +170,15 @@ class _Seeder:
         if stage == "open":
             stage = rng.choice(OPEN_STAGES)
         created = self.now - rng.randint(3, 365) * DAY_MS - rng.randint(0, DAY_MS)
-        if stage in ("closedwon", "closedlost"):
-            close = min(created + rng.randint(2, 60) * DAY_MS, self.now - DAY_MS)
+        if stage in ("closedwon", "closedlost"):   # closed between creation and an hour ago
+            close = created + rng.randint(0, max(0, min(60 * DAY_MS, self.now - 7_200_000 - created)))
         else:
             close = self.now + rng.randint(5, 90) * DAY_MS
         if stage in ("closedwon", "closedlost"):   # last touched around closing
             modified = close + rng.randint(0, max(0, min(3 * DAY_MS, self.now - 3_600_000 - close)))
         else:                                       # open: touched some time since creation
             modified = created + rng.randint(0, max(0, self.now - 3_600_000 - created))
-        if self.last_modified and rng.random() < 0.03:
+        if created <= self.last_modified < self.now and rng.random() < 0.03:
             modified = self.last_modified              # bulk edits share a stamp: cursors must cope
         self.last_modified = modified
         lines = self.make_lines(currency, company_props.get("country") != "South Africa", created,

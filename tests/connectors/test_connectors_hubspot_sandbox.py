@@ -108,7 +108,7 @@ def test_search_is_retried_after_a_429_and_a_5xx(fresh):
     seed_deals(fresh, [BASE_MS + n for n in range(5)])
     # Faults are steered over HTTP, as a harness in another process would.
     httpx.post(f"{fresh.hubspot_url}/_sandbox/faults", json={"rules": [
-        {"kind": "status", "status": 429, "path": "/crm/v3/objects/deals/search", "times": 1},
+        {"kind": "rate_limit", "path": "/crm/v3/objects/deals/search", "times": 1},
         {"kind": "status", "status": 502, "path": "/crm/v3/objects/deals/search", "times": 1}]})
     with connector(fresh) as hs:
         got = all_ids(hs.search_modified_since("deals", BASE_MS, []))

@@ -64,7 +64,7 @@ def stored(access: str = "access-0-secret", refresh: str = "refresh-0-secret",
 def make_auth(server, store: TokenStore) -> OAuth2RefreshAuth:
     return OAuth2RefreshAuth(vendor="xero", tenant="acme", store=store,
                              token_url=f"{server.url}/connect/token", client_id=CLIENT_ID,
-                             client_secret=CLIENT_SECRET)
+                             client_secret=CLIENT_SECRET, rotation_waits=(0.0, 0.01))
 
 
 class SpyStore(InMemoryTokenStore):
@@ -128,6 +128,23 @@ def test_concurrent_401s_spend_the_refresh_token_once(server):
         t.join()
     assert len(server.calls("/connect/token")) == 1
     assert {a.headers()["Authorization"] for a in auths} == {"Bearer access-1-secret"}
+
+
+def test_refresh_lost_to_another_process_uses_the_winners_tokens(server):
+    """Two processes share one store but no lock: the loser's refresh is refused, and it picks
+    up the token set the winner saved instead of declaring the connection lost."""
+    store = InMemoryTokenStore()
+    store.save("acme", "xero", stored())
+    winner = stored("access-W-secret", "refresh-W-secret")
+
+    def other_process_won(seen: Seen) -> Step:
+        store.save("acme", "xero", winner)
+        return Step(400, {"error": "invalid_grant"})
+
+    server.script("/connect/token", other_process_won)
+    auth = make_auth(server, store)
+    assert auth.refresh(stale="access-0-secret") == winner
+    assert auth.headers() == {"Authorization": "Bearer access-W-secret"}
 
 
 def test_rejected_refresh_token_asks_for_reauthorisation(server):

@@ -133,7 +133,7 @@ def test_uncertain_write_is_not_resent_and_is_settled_by_lookup(xero, customer, 
 
 def test_write_answered_429_is_retried_and_creates_one_invoice(xero, customer, sandboxes):
     invoice = make_invoice(customer)
-    fault(sandboxes, kind="status", status=429, method="PUT", path="/api.xro/2.0/Invoices",
+    fault(sandboxes, kind="rate_limit", method="PUT", path="/api.xro/2.0/Invoices",
           retry_after="1")
     [result] = xero.create_invoices([invoice], unique("inv"))
     assert result.ok
@@ -193,9 +193,11 @@ def test_refresh_rotation_is_persisted_and_the_old_token_is_dead(sandboxes, toke
 
 def test_workers_of_one_tenant_stay_within_five_concurrent_calls():
     """Twelve threads, each with its own connector, share the tenant's budget of 5 in flight;
-    the emulator (limits on, 150 ms per call) never has to refuse one."""
-    running = start_sandboxes(limits=True, latency_s=0.15)
+    the emulator (limits on, every call held 150 ms) never has to refuse one."""
+    running = start_sandboxes(limits=True)
     try:
+        # A "slow" fault holds the call inside the emulator's concurrency slot.
+        fault(running, kind="slow", delay_s=0.15, times=None, path="/api.xro/2.0/Currencies")
         store = InMemoryTokenStore()
         store.save("acme", "xero", TokenSet.of(
             running.xero_access_token(), running.xero_refresh_token,

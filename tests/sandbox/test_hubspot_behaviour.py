@@ -55,9 +55,12 @@ def test_filter_groups_are_or_of_ands(hs, sandboxes):
 def test_numeric_sort_descending_breaks_ties_by_id(hs):
     body = {"sorts": [{"propertyName": "amount", "direction": "DESCENDING"}], "properties": ["amount"],
             "limit": 200}
-    rows = [(Decimal(r["properties"]["amount"]), int(r["id"]))
+    rows = [(r["properties"]["amount"], int(r["id"]))
             for r in hs.post("/crm/v3/objects/deals/search", json=body).json()["results"]]
-    assert rows == sorted(rows, key=lambda row: (-row[0], row[1]))
+    valued = [(Decimal(amount), deal_id) for amount, deal_id in rows if amount is not None]
+    assert valued == sorted(valued, key=lambda row: (-row[0], row[1]))
+    assert rows[:len(valued)] == [(str(a), i) for a, i in valued] or all(  # deals without amount come last
+        amount is None for amount, _ in rows[len(valued):])
 
 
 def test_search_refuses_limit_over_200_and_paging_past_10000(fresh, make_hubspot_client):

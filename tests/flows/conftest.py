@@ -1,0 +1,98 @@
+"""A seeded HubSpot + Xero sandbox pair, a fresh SQLite store and the demo tenant wired to both,
+per test — the same set-up `ledgerlink demo` uses, minus the terminal output."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+def spine(tmp_path, monkeypatch, prefect_server):
+    from connectors.sandbox import start_sandboxes
+    from flows.demo import demo_tenants_file
+
+    monkeypatch.setenv("LEDGERLINK_HOME", str(tmp_path))
+    monkeypatch.setenv("LEDGERLINK_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    sandboxes = start_sandboxes(seed=42, limits=False, deals=60)
+    for name in ("LEDGERLINK_TENANTS", "LEDGERLINK_DEMO_HUBSPOT_TOKEN", "LEDGERLINK_DEMO_XERO_CLIENT_ID",
+                 "LEDGERLINK_DEMO_XERO_CLIENT_SECRET", "LEDGERLINK_DEMO_XERO_REFRESH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    demo_tenants_file(tmp_path, sandboxes)
+    yield Spine(sandboxes)
+    sandboxes.stop()
+
+
+class Spine:
+    """Test-side views of both sandboxes, read straight from their state (not through ledgerlink)."""
+
+    def __init__(self, sandboxes):
+        self.sandboxes = sandboxes
+        self.hubspot = sandboxes.hubspot
+        self.books = sandboxes.xero.default_books
+
+    def run(self, **kwargs) -> dict:
+        from flows.won_deal_to_invoice import won_deal_to_invoice
+
+        return won_deal_to_invoice(tenant="demo", **kwargs)
+
+    def store(self):
+        from ledgerlink.store import open_store
+
+        return open_store()
+
+    def won_deals(self) -> dict[str, dict]:
+        return {str(d.id): d.props for d in self.hubspot.deals.objects.values()
+                if d.props.get("dealstage") == "closedwon" and not d.archived}
+
+    def eligible_deals(self) -> dict[str, dict]:
+        return {i: p for i, p in self.won_deals().items() if not p.get("ll_seed_defect")}
+
+    def defective_deals(self) -> dict[str, str]:
+        return {i: p["ll_seed_defect"] for i, p in self.won_deals().items() if p.get("ll_seed_defect")}
+
+    def deal(self, deal_id: str) -> dict:
+        return self.hubspot.deals.get(deal_id).props
+
+    def lines(self, deal_id: str) -> list[dict]:
+        targets = self.hubspot.associations.targets("deals", int(deal_id), "line_items")
+        return [self.hubspot.line_items.get(t[0]).props for t in sorted(targets)]
+
+    def invoices(self) -> list[dict]:
+        return [i for i in self.books.invoices.values() if i.get("Type") == "ACCREC"]
+
+    def invoices_by_reference(self) -> dict[str, list[dict]]:
+        found: dict[str, list[dict]] = {}
+        for invoice in self.invoices():
+            found.setdefault(invoice.get("Reference"), []).append(invoice)
+        return found
+
+    def control(self, system: str, path: str, payload=None, method: str = "POST") -> dict:
+        base = self.sandboxes.hubspot_url if system == "hubspot" else self.sandboxes.xero_url
+        response = httpx.request(method, f"{base}/_sandbox/{path}", json=payload, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def reset_stats(self) -> None:
+        for system in ("hubspot", "xero"):
+            self.control(system, "stats/reset")
+
+    def stats(self, system: str) -> dict:
+        return self.control(system, "stats", method="GET")
+
+    def expected_total(self, deal_id: str) -> Decimal:
+        """Independent of ledgerlink: Xero's arithmetic on HubSpot's line items (15% on group 1 only)."""
+        return _expected_total(self.lines(deal_id))
+
+
+def _expected_total(lines: list[dict]) -> Decimal:
+    cent = Decimal("0.01")
+    total = Decimal(0)
+    for line in lines:
+        discount = Decimal(line.get("hs_discount_percentage") or 0)
+        net = (Decimal(line["quantity"]) * Decimal(line["price"]) * (100 - discount) / 100).quantize(cent, ROUND_HALF_UP)
+        vat = (net * Decimal("0.15")).quantize(cent, ROUND_HALF_UP) if line.get("hs_tax_rate_group_id") == "1" else 0
+        total += net + vat
+    return total
