@@ -102,10 +102,13 @@ class HubSpotConnector:
                               page_size: int = 200) -> Iterator[list[dict]]:
         """Pages of records modified at or after `since_ms`, oldest change first, each once.
 
-        One search query can page through at most 10,000 results. Before the next page would
-        pass that, the query restarts with the last seen modified time as its lower bound and
-        drops the ids already yielded at exactly that time. If more than one query's worth of
-        records share a single timestamp, that timestamp is walked by `hs_object_id` instead.
+        Keyset paging: every page is a fresh query whose lower bound is the last modified time
+        seen, dropping the ids already yielded at exactly that time. Offset paging (`after`)
+        over a result set sorted by modification time loses records whenever one is modified
+        while we page (it jumps to the end and everything behind it shifts forward) — and the
+        sync itself modifies deals when it writes invoice numbers back. Keyset paging also never
+        meets the 10,000-result cap. If a whole page shares one timestamp, that timestamp is
+        walked by `hs_object_id` instead.
         """
         if not 1 <= page_size <= 200:
             raise ValueError("HubSpot search pages hold 1 to 200 records")
@@ -168,8 +171,8 @@ class HubSpotConnector:
 
     def _query(self, object_type: str, filters: list[dict], sort_by: str, props: list[str],
                page_size: int, state: _QueryState) -> Iterator[list[dict]]:
-        """Pages of one search query, stopping (and setting `state.capped`) before the cap."""
-        after, offset = "0", 0
+        """The first page of one search query; `state.capped` says whether more match."""
+        after = "0"
         while True:
             body = {"filterGroups": [{"filters": filters}],
                     "sorts": [{"propertyName": sort_by, "direction": "ASCENDING"}],
@@ -178,14 +181,10 @@ class HubSpotConnector:
                                    template="/crm/v3/objects/{type}/search", json_body=body,
                                    read=True, bucket="search")
             results = reply.body.get("results") or []
-            offset += len(results)
             yield results
             after = ((reply.body.get("paging") or {}).get("next") or {}).get("after")
-            if not after or not results:
-                return
-            if offset + page_size > SEARCH_CAP:
-                state.capped = True
-                return
+            state.capped = bool(after and results)  # more to read: the caller re-queries (keyset)
+            return
 
     # -- associations --------------------------------------------------------------------------
     def read_associations(self, from_type: str, to_type: str,

@@ -24,7 +24,7 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def demo_tenants_file(home: Path, sandboxes) -> Path:
+def demo_tenants_file(home: Path, sandboxes, rate_limits: bool = True) -> Path:
     """A tenants file pointing at the running sandboxes (credentials by env reference, as for real)."""
     os.environ["LEDGERLINK_DEMO_HUBSPOT_TOKEN"] = sandboxes.hubspot_token
     os.environ["LEDGERLINK_DEMO_XERO_CLIENT_ID"] = sandboxes.xero_client_id
@@ -40,6 +40,7 @@ def demo_tenants_file(home: Path, sandboxes) -> Path:
         "currencies": ["ZAR", "USD"],
         "timezone": "Africa/Johannesburg",
         "handoffs": ["won-deal-to-invoice"],
+        "rate_limits": rate_limits,
     }}}
     path = home / "demo-tenants.yaml"
     path.write_text("# written by `ledgerlink demo` for the sandboxes it started\n" + yaml.safe_dump(tenants, sort_keys=False))
@@ -67,7 +68,7 @@ def run_demo(*, reset: bool = False, deals: int = 60, limits: bool = True) -> di
     sandboxes = start_sandboxes(state_path=state, limits=limits, seed=42 if first else None, deals=deals)
     try:
         _say(f"  HubSpot sandbox {sandboxes.hubspot_url}   Xero sandbox {sandboxes.xero_url}")
-        demo_tenants_file(home, sandboxes)
+        demo_tenants_file(home, sandboxes, rate_limits=limits)
         _say(f"  store {settings.database_url()}")
         where = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server (set PREFECT_API_URL for the UI)"
         _say(f"  starting the flow on {where} … ({time.monotonic() - started:.1f}s)")

@@ -12,6 +12,7 @@ import time
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from ledgerlink.report import RunReport
 from tasks.connect import handoff_context, run_is_alive
@@ -29,16 +30,21 @@ HANDOFF = "won-deal-to-invoice"
 
 
 def process_deals(ctx, deals: list[dict]) -> None:
-    """One page of deals through every step; each step is a Prefect task working on the whole page."""
-    selected = select_won_unlinked(ctx, deals)
+    """One page of deals through every step; each step is a Prefect task working on the whole page.
+
+    Arguments are `quote`d: Prefect would otherwise walk every record of every page looking for
+    futures, which cost more than the work itself.
+    """
+    context = quote(ctx)
+    selected = select_won_unlinked(context, quote(deals))
     if not selected:
         return
-    candidates = map_deals(ctx, enrich_deals(ctx, selected))
-    passed = gate_candidates(ctx, candidates)
-    customers, customer_problems = resolve_customers(ctx, [candidates.drafts[d] for d in passed])
+    candidates = map_deals(context, quote(enrich_deals(context, quote(selected))))
+    passed = gate_candidates(context, quote(candidates))
+    customers, customer_problems = resolve_customers(context, quote([candidates.drafts[d] for d in passed]))
     raise_exceptions(ctx, candidates.problems + customer_problems)
-    invoices = build_invoices(ctx, candidates, passed, customers)
-    create_invoices(ctx, invoices, candidates.checksums)
+    invoices = build_invoices(context, quote(candidates), passed, quote(customers))
+    create_invoices(context, quote(invoices), quote(candidates.checksums))
 
 
 def modified_ms(deal: dict) -> int:
@@ -58,20 +64,20 @@ def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> d
     run_pk = ctx.store.runs.start(tenant, HANDOFF, run_id)
     status = "failed"
     try:
-        load_tax_rates(ctx)
-        again = settle_interrupted(ctx) + [item.record_id for item in ctx.store.exceptions.list(
+        load_tax_rates(quote(ctx))
+        again = settle_interrupted(quote(ctx)) + [item.record_id for item in ctx.store.exceptions.list(
             tenant, HANDOFF, status="retrying", limit=5_000)]
         if again:
             logger.info("re-processing %d deal(s) from an interrupted run or marked for retry", len(again))
-            process_deals(ctx, read_deals_by_id(ctx, sorted(set(again))))
-        write_back_invoices(ctx)
+            process_deals(ctx, read_deals_by_id(quote(ctx), sorted(set(again))))
+        write_back_invoices(quote(ctx))
         cursor = ctx.store.cursors.get(tenant, HANDOFF)
         since = int(cursor) if cursor else 0
         pages = ctx.crm.search_modified_since("deals", since, deal_properties(ctx.mapping), ctx.spec.page_size)
         for number, page in enumerate(pages, start=1):
             ctx.counts["deals_read"] += len(page)
             process_deals(ctx, page)
-            write_back_invoices(ctx)
+            write_back_invoices(quote(ctx))
             newest = max((modified_ms(deal) for deal in page), default=since)
             if newest > since:
                 ctx.store.cursors.set(tenant, HANDOFF, str(newest))  # every write of this page is durable now
@@ -85,6 +91,6 @@ def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> d
         report = RunReport(tenant, HANDOFF, status, round(time.monotonic() - started, 2), dict(ctx.counts),
                            ctx.created, ctx.problems, ctx.api_stats(), run_id)
         ctx.store.runs.finish(run_pk, status, report.counts, report.api)
-        publish_report(report)
+        publish_report(quote(report))
         ctx.close()
     return report.as_dict()

@@ -31,8 +31,15 @@ def cmd_demo(args) -> int:
 
 def cmd_run(args) -> int:
     from ledgerlink.report import RunReport
+    from ledgerlink.spec import load_spec
+    from ledgerlink.tenants import load_tenants, tenants_path
 
-    try:
+    try:  # check what the user can fix before starting Prefect
+        load_spec(args.handoff)
+        tenants = load_tenants(tenants_path())
+        if args.tenant not in tenants:
+            raise UserError(f"unknown tenant {args.tenant!r} in {tenants_path()} "
+                            f"(known: {', '.join(sorted(tenants)) or 'none'})")
         from flows.won_deal_to_invoice import won_deal_to_invoice
 
         result = won_deal_to_invoice(tenant=args.tenant, max_pages=args.max_pages)

@@ -7,6 +7,7 @@ live in hubspot_associations.py.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 from typing import Any, Awaitable, Callable
@@ -168,12 +169,16 @@ class HubSpotObjectRoutes:
             raise HubSpotError(400, "limit and after must be integers") from None
         requested = property_list(request)
         with self.state.lock:
-            ids = [i for i, o in store.objects.items() if i >= after and not o.archived]
-            page = ids[:limit]
-            results = [store.render(store.objects[i], requested) for i in page]
-            reply: dict[str, Any] = {"results": results}
-            if len(ids) > limit:
-                nxt = str(ids[limit])
+            page: list[CrmObject] = []
+            position = bisect.bisect_left(store.ids, after)
+            while position < len(store.ids) and len(page) <= limit:   # one extra: is there more?
+                obj = store.objects[store.ids[position]]
+                if not obj.archived:
+                    page.append(obj)
+                position += 1
+            reply: dict[str, Any] = {"results": [store.render(o, requested) for o in page[:limit]]}
+            if len(page) > limit:
+                nxt = str(page[limit].id)
                 reply["paging"] = {"next": {"after": nxt, "link": f"{request.url.path}?after={nxt}"}}
         return json_response(reply)
 

@@ -256,7 +256,8 @@ def run_search(store: ObjectStore, body: dict[str, Any]) -> dict[str, Any]:
         raise SearchError(f"limit must be an integer, got {limit!r}") from None
     if limit > MAX_LIMIT:
         raise SearchError(f"limit must be at most {MAX_LIMIT}; got {limit}")
-    limit = max(1, limit)
+    if limit < 0:
+        raise SearchError(f"limit must not be negative; got {limit}")
     after_raw = body.get("after") or "0"
     try:
         after = int(str(after_raw))
@@ -279,6 +280,6 @@ def run_search(store: ObjectStore, body: dict[str, Any]) -> dict[str, Any]:
     page = ids[after: after + limit]
     results = [store.render(store.objects[i], requested) for i in page]
     reply: dict[str, Any] = {"total": len(ids), "results": results}
-    if after + limit < len(ids):
+    if limit and after + limit < len(ids):      # limit 0 asks for the total only
         reply["paging"] = {"next": {"after": str(after + limit)}}
     return reply

@@ -162,13 +162,14 @@ class HubSpotLimiter:
             burst, daily = self._windows(token)
             if not self.settings.enabled:
                 return Verdict(self._headers(burst, daily))
-            if not daily.try_take():
+            window = self._search if is_search else burst
+            if daily.remaining() == 0:
                 return Verdict(self._headers(burst, daily), problem="DAILY")
-            if is_search:
-                if not self._search.try_take():
-                    return Verdict(self._headers(burst, daily), problem="SECONDLY")
-            elif not burst.try_take():
-                return Verdict(self._headers(burst, daily), problem="TEN_SECONDLY_ROLLING")
+            if window.wait_s() > 0:            # refused calls consume nothing
+                return Verdict(self._headers(burst, daily),
+                               problem="SECONDLY" if is_search else "TEN_SECONDLY_ROLLING")
+            daily.try_take()
+            window.try_take()
             return Verdict(self._headers(burst, daily))
 
     def reset(self) -> None:

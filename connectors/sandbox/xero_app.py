@@ -218,6 +218,8 @@ class XeroRoutes:
                                                 str(sorted(request.query_params.multi_items())).encode(),
                                                 body])).hexdigest()
             retention = self.state.limit_settings.scaled(self.state.idempotency_retention_s)
+            # check → process → store runs under the state lock and the handler never suspends
+            # (the body is already read), so two calls with one key cannot interleave.
             with self.state.lock:
                 stored = books.idempotency.get(key)
                 if stored is not None and stored.get("stored_at") is not None \

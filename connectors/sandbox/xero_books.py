@@ -8,6 +8,7 @@ and number indexes make the uniqueness rules (contact names, invoice numbers) O(
 
 from __future__ import annotations
 
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -196,7 +197,8 @@ class XeroBooks:
             setattr(self, key, data[key])
         self.records = {c: dict(data["records"].get(c, {})) for c in COLLECTIONS}
         self.next_invoice_number = data.get("next_invoice_number", 1)
-        self.idempotency = dict(data.get("idempotency", {}))
+        now = time.monotonic()   # retention of loaded keys restarts with the process
+        self.idempotency = {k: {**v, "stored_at": now} for k, v in data.get("idempotency", {}).items()}
         self.reindex()
 
     def reindex(self) -> None:

@@ -78,12 +78,3 @@ def xero(sandboxes, token_store):
     yield connector
     connector.close()
 
-
-@pytest.fixture
-def hubspot(sandboxes):
-    from connectors.hubspot import HubSpotConnector
-
-    connector = HubSpotConnector(sandboxes.hubspot_url, sandboxes.hubspot_token, "acme",
-                                 limits=None)
-    yield connector
-    connector.close()

@@ -20,6 +20,10 @@ from typing import Any
 
 import pytest
 
+# openapi-core cannot evaluate OAuth2 security schemes and says so with this warning; bearer
+# auth is exercised by the 401/403 tests instead.
+pytestmark = pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning")
+
 HOST = "https://api.hubapi.com"
 DEALS = "hubspot/deals.v3.json"
 ASSOC = "hubspot/associations.v4.json"

@@ -13,6 +13,11 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
+
+# openapi-core cannot evaluate OAuth2 security schemes and says so with this warning; bearer
+# auth is exercised by the 401/403 tests instead.
+pytestmark = pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning")
 
 HOST = "https://api.xero.com"
 XERO = "xero/xero_accounting.yaml"

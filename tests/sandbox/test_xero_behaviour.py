@@ -183,7 +183,10 @@ def test_where_filters_modified_since_and_paging(xero, sandboxes):
     page = xero.get("/Invoices", params={"page": 1, "pageSize": 2}, headers={"If-Modified-Since": since}).json()
     assert page["pagination"] == {"page": 1, "pageSize": 2, "pageCount": 2, "itemCount": 3}
     second = xero.get("/Invoices", params={"page": 2, "pageSize": 2}, headers={"If-Modified-Since": since}).json()
-    assert [i["Reference"] for i in page["Invoices"] + second["Invoices"]] == refs
+    both = page["Invoices"] + second["Invoices"]
+    assert sorted(i["Reference"] for i in both) == sorted(refs)     # same-ms writes tie: order by id
+    stamps = [int(i["UpdatedDateUTC"][6:-7]) for i in both]
+    assert stamps == sorted(stamps)
     where = (f'Contact.ContactID==guid("{contact}") AND (Reference=="{refs[0]}" OR Reference=="{refs[2]}") '
              f'AND Date>=DateTime(2026,03,31) AND Status!="DRAFT"')
     found = xero.get("/Invoices", params={"where": where, "page": 1}).json()["Invoices"]

@@ -1,0 +1,65 @@
+"""The CLI as a newcomer uses it: the README's demo, twice, then the queue and the audit log."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def ledgerlink(*args: str, home, timeout: int = 240) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LEDGERLINK_HOME": str(home), "PREFECT_HOME": str(home / "prefect")}
+    for name in ("LEDGERLINK_DATABASE_URL", "LEDGERLINK_TENANTS", "PREFECT_API_URL"):
+        env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "ledgerlink.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_help_imports_neither_prefect_nor_great_expectations():
+    code = ("import sys\nfrom ledgerlink.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('prefect', 'great_expectations', 'httpx', 'connectors') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.strip().endswith("[]"), out
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("demo")
+    first = ledgerlink("demo", home=home)
+    second = ledgerlink("demo", home=home)
+    return home, first, second
+
+
+def test_demo_invoices_won_deals_then_a_second_demo_creates_nothing(demo_home):
+    home, first, second = demo_home
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "invoices created" in first.stdout and "INV-0001" in first.stdout
+    assert "exception queue" in first.stdout and "currency XXX" in first.stdout
+    assert second.returncode == 0, second.stderr[-3000:]
+    summary = second.stdout.split("won-deal-to-invoice for tenant demo")[-1]
+    assert "skipped: already invoiced" in summary and "invoices created" not in summary
+
+
+def test_exceptions_and_audit_commands_answer_from_the_store(demo_home):
+    home, _, _ = demo_home
+    listing = ledgerlink("exceptions", "list", home=home)
+    assert listing.returncode == 0 and "amount_not_positive" in listing.stdout and "owner sales-ops" in listing.stdout
+    item_id = listing.stdout.split()[0].lstrip("#")
+    shown = ledgerlink("exceptions", "show", item_id, home=home)
+    assert '"reason_code"' in shown.stdout
+    retry = ledgerlink("exceptions", "retry", item_id, home=home)
+    assert "retrying" in retry.stdout
+    audit = ledgerlink("audit", "--invoice", "INV-0001", home=home)
+    assert "invoice.created" in audit.stdout and "deal.written_back" in audit.stdout
+    assert "example.co.za" not in audit.stdout  # personal data stays masked
+    assert ledgerlink("audit", "--verify", "--tenant", "demo", home=home).stdout.strip() == "audit chain intact"
+
+
+def test_user_errors_are_one_readable_line(tmp_path):
+    result = ledgerlink("run", "won-deal-to-invoice", "--tenant", "acme", home=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("ledgerlink: no tenants file at") and "Traceback" not in result.stderr
+    assert ledgerlink("exceptions", "show", "999", home=tmp_path).stderr.strip() == "ledgerlink: no exception item #999"
+    assert "say what to search for" in ledgerlink("audit", home=tmp_path).stderr
