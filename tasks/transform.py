@@ -66,7 +66,7 @@ def raw_checksum(bundle: dict) -> str:
 def map_deals(ctx: HandoffContext, bundles: list[dict]) -> Candidates:
     result = Candidates()
     mapping, rules = ctx.mapping, ctx.spec.invoice
-    waiting = ctx.store.exceptions.active_checksums(ctx.tenant.name, ctx.name,
+    waiting = ctx.store.exceptions.waiting_checksums(ctx.tenant.name, ctx.name,
                                                     [str(b["deal"]["id"]) for b in bundles])
     for bundle in bundles:
         deal_id = str(bundle["deal"]["id"])

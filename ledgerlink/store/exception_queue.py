@@ -47,8 +47,9 @@ class ExceptionQueue:
                         checksum=item.checksum, first_seen=now, last_seen=now))
                     changed += 1
                     continue
-                if row.status in ACTIVE and row.checksum == item.checksum and row.reason_code == item.reason_code:
-                    row.last_seen = now  # same record, same problem: not a new attempt
+                if (row.status == ExceptionStatus.OPEN.value and row.checksum == item.checksum
+                        and row.reason_code == item.reason_code):
+                    row.last_seen = now  # same record, same problem, nobody asked for a retry
                 else:
                     row.attempts += 1
                     changed += 1
@@ -57,11 +58,12 @@ class ExceptionQueue:
                 session.add(row)
         return changed
 
-    def active_checksums(self, tenant: str, handoff: str, record_ids: Iterable[str]) -> dict[str, str | None]:
-        """Checksums of records already waiting in the queue, so an unchanged bad record is skipped."""
+    def waiting_checksums(self, tenant: str, handoff: str, record_ids: Iterable[str]) -> dict[str, str | None]:
+        """Checksums of records waiting in the queue (open, not marked for retry), so an unchanged
+        bad record is skipped instead of failing again."""
         with self._store.session() as session:
             rows = self._by_record(session, tenant, handoff, list(record_ids))
-            return {rid: row.checksum for rid, row in rows.items() if row.status in ACTIVE}
+            return {rid: row.checksum for rid, row in rows.items() if row.status == ExceptionStatus.OPEN.value}
 
     def resolve(self, tenant: str, handoff: str, record_ids: Iterable[str], status=ExceptionStatus.RESOLVED) -> int:
         ids = sorted(set(record_ids))

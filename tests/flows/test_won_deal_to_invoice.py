@@ -77,3 +77,17 @@ def test_unchanged_bad_deal_is_skipped_not_failed_again(spine):
     attempts = {i.record_id: i.attempts for i in spine.store().exceptions.list("demo")}
     spine.run()
     assert {i.record_id: i.attempts for i in spine.store().exceptions.list("demo")} == attempts
+
+
+def test_an_exception_marked_for_retry_is_processed_again_on_the_next_run(spine):
+    spine.run()
+    store = spine.store()
+    deal_id = next(d for d, k in spine.defective_deals().items() if k == "unknown_tax_group")
+    [item] = [i for i in store.exceptions.list("demo") if i.record_id == deal_id]
+    from ledgerlink.store.tables import ExceptionStatus
+
+    store.exceptions.set_status(item.id, ExceptionStatus.RETRYING)
+    again = spine.run()
+    assert again["counts"]["candidates"] >= 1  # re-read by id although the deal did not change
+    retried = store.exceptions.get(item.id)
+    assert (retried.status, retried.attempts, retried.reason_code) == ("open", 2, "unknown_tax_code")

@@ -62,7 +62,7 @@ def test_exception_queue_refresh_and_resolve(store):
     item = NewException("deal", "d9", "amount_not_positive", "deal amount must be > 0 (got -5.00)", "sales-ops", "c1")
     assert store.exceptions.raise_many(T, "h", [item]) == 1
     assert store.exceptions.raise_many(T, "h", [item]) == 0  # same record, same problem: no new attempt
-    assert store.exceptions.active_checksums(T, "h", ["d9"]) == {"d9": "c1"}
+    assert store.exceptions.waiting_checksums(T, "h", ["d9"]) == {"d9": "c1"}
     changed = NewException("deal", "d9", "no_line_items", "deal has no line items", "sales-ops", "c2")
     assert store.exceptions.raise_many(T, "h", [changed]) == 1
     [row] = store.exceptions.list(T)
