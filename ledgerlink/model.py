@@ -16,6 +16,11 @@ from enum import Enum
 from ledgerlink.money import Money
 
 
+def line_net(quantity: Decimal, unit_price: Money, discount_percent: Decimal) -> Money:
+    """Quantity × price less discount, rounded per line — as HubSpot and Xero both compute it."""
+    return (unit_price * (quantity * (Decimal(100) - discount_percent) / Decimal(100))).rounded()
+
+
 class TaxTreatment(str, Enum):
     """How a line is taxed, independent of any vendor's tax code names."""
 
@@ -82,9 +87,7 @@ class DealLine:
 
     @property
     def net_amount(self) -> Money:
-        """Quantity × price less discount, rounded per line as CRMs and Xero both do."""
-        factor = (Decimal(100) - self.discount_percent) / Decimal(100)
-        return (self.unit_price * (self.quantity * factor)).rounded()
+        return line_net(self.quantity, self.unit_price, self.discount_percent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +118,7 @@ class InvoiceLine:
 
     @property
     def net_amount(self) -> Money:
-        factor = (Decimal(100) - self.discount_percent) / Decimal(100)
-        return (self.unit_price * (self.quantity * factor)).rounded()
+        return line_net(self.quantity, self.unit_price, self.discount_percent)
 
     @property
     def tax_amount(self) -> Money:

@@ -91,3 +91,25 @@ def test_an_exception_marked_for_retry_is_processed_again_on_the_next_run(spine)
     assert again["counts"]["candidates"] >= 1  # re-read by id although the deal did not change
     retried = store.exceptions.get(item.id)
     assert (retried.status, retried.attempts, retried.reason_code) == ("open", 2, "unknown_tax_code")
+
+
+def test_rotated_xero_refresh_token_is_kept_in_the_store_and_survives_expiry(spine):
+    spine.run()
+    store = spine.store()
+    first = store.tokens.load("demo", "xero").refresh_token
+    assert first and first != "rt-sandbox-0"  # the bootstrap token was spent and replaced
+    spine.control("xero", "xero/expire-tokens")
+    assert spine.run()["status"] == "completed"
+    assert store.tokens.load("demo", "xero").refresh_token not in (first, "rt-sandbox-0")
+
+
+def test_run_publishes_a_table_artifact_ops_can_read(spine):
+    import json
+
+    from prefect.artifacts import Artifact
+
+    spine.run()
+    artifact = Artifact.get("won-deal-to-invoice-demo")
+    rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    outcomes = {row["outcome"] for row in rows}
+    assert "invoiced" in outcomes and "exception: currency_not_allowed" in outcomes
