@@ -175,7 +175,7 @@ class HubSpotConnector:
         after = "0"
         while True:
             body = {"filterGroups": [{"filters": filters}],
-                    "sorts": [{"propertyName": sort_by, "direction": "ASCENDING"}],
+                    "sorts": [sort_by],  # the spec's form: a property name, ascending
                     "properties": props, "limit": page_size, "after": after}
             reply = self.http.post(f"/crm/v3/objects/{object_type}/search",
                                    template="/crm/v3/objects/{type}/search", json_body=body,
