@@ -237,6 +237,15 @@ class XeroConnector:
     def invoices_modified_since(self, since: datetime | None,
                                 page_size: int = 1000) -> Iterator[list[dict]]:
         """Pages of invoices changed since `since` (all when None), oldest change first."""
+        return self._modified_since("/Invoices", "Invoices", since, page_size)
+
+    def contacts_modified_since(self, since: datetime | None,
+                                page_size: int = 1000) -> Iterator[list[dict]]:
+        """Pages of contacts changed since `since` (all when None): the matching directory."""
+        return self._modified_since("/Contacts", "Contacts", since, page_size)
+
+    def _modified_since(self, path: str, key: str, since: datetime | None,
+                        page_size: int) -> Iterator[list[dict]]:
         if not 1 <= page_size <= 1000:
             raise ValueError("Xero pages hold 1 to 1000 records")
         headers = {}
@@ -247,9 +256,9 @@ class XeroConnector:
                 timespec="milliseconds")
         page = 1
         while True:
-            body = self.http.get("/Invoices", headers=headers, params={
+            body = self.http.get(path, headers=headers, params={
                 "page": page, "pageSize": page_size, "order": "UpdatedDateUTC ASC"}).body
-            records = body.get("Invoices") or []
+            records = body.get(key) or []
             if records:
                 yield records
             count = (body.get("pagination") or {}).get("pageCount")

@@ -14,7 +14,9 @@ COUNT_LABELS = [
     ("invoices_created", "invoices created"),
     ("invoice_recovered_by_lookup", "invoices found again after an interrupted run"),
     ("customers_created", "customers created in accounting"),
-    ("customers_matched_by_vat", "customers matched to existing contacts by VAT number"),
+    ("customers_matched_by_vat_number", "customers matched to existing contacts by VAT number"),
+    ("customers_matched_by_email", "customers matched to existing contacts by billing email"),
+    ("customers_matched_by_name", "customers matched to existing contacts by normalised name"),
     ("written_back", "invoice numbers written back to deals"),
     ("exceptions", "records sent to the exception queue"),
 ]
@@ -42,7 +44,7 @@ class RunReport:
         lines += [f"  {label:<58} {self.counts[key]:>7}" for key, label in COUNT_LABELS if self.counts.get(key)]
         for system, stats in self.api.items():
             lines.append(f"  API {system:<10} calls {stats.get('calls', 0):>5}  retries {stats.get('retries', 0):>3}"
-                         f"  429s {stats.get('rate_limited', stats.get('429s', 0)):>3}")
+                         f"  429s {stats.get('rate_limited', 0):>3}")
         if self.created:
             lines.append("  invoices created:")
             lines += [f"    {c['invoice'] or '?':<10} deal {c['deal']:<12} {c['total']:>16}  {c['customer']}"

@@ -1,8 +1,9 @@
 """Customers for the invoices: every deal's company must exist as an accounting contact first.
 
-Resolution order: existing link → the accounting contact that carries the CRM id (Xero
-`ContactNumber`) → the contact with the same VAT number → create (batched, idempotent). The contact handoff extends the matching rules;
-this is the part the invoice flow needs to never create a customer twice.
+Resolution: existing link → the matching rules of `ledgerlink.matching` (CRM id carried by the
+contact, VAT number, billing email, normalised name) against the tenant's contact directory, read
+once per run and only when some company has no link → create (batched, idempotent). Ambiguous or
+weak matches are never guessed: the deals wait in the queue as a customer-merge review for finance.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledgerlink.mapping import DealDraft, MappingError, customer_party
+from ledgerlink.matching import ContactCandidate, ContactDirectory
 from ledgerlink.model import Party, WriteResult
 from ledgerlink.store.audit_log import NewAuditEvent
 from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
-from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 from tasks.idempotent import chunked, create_batch
+from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 from tasks.record import deal_exception
 
 XERO_CONTACTS_PER_CALL = 50
@@ -28,6 +30,20 @@ XERO_CONTACTS_PER_CALL = 50
 
 def party_hash(party: Party) -> str:
     return hashlib.sha256(json.dumps(asdict(party), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def contact_directory(ctx: HandoffContext) -> ContactDirectory:
+    """Every active accounting contact, read once per run (≤ 1,000 per call) and then reused."""
+    if ctx.directory is None:
+        candidates = []
+        for page in ctx.accounting.contacts_modified_since(None):
+            candidates.extend(
+                ContactCandidate(c["ContactID"], c.get("Name"), c.get("TaxNumber"), c.get("EmailAddress"),
+                                 c.get("ContactNumber"))
+                for c in page if c.get("ContactStatus", "ACTIVE") == "ACTIVE")
+        ctx.directory = ContactDirectory(candidates)
+        ctx.counts["contact_directory_size"] = len(candidates)
+    return ctx.directory
 
 
 @task(name="resolve-customers", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
@@ -48,24 +64,36 @@ def resolve_customers(ctx: HandoffContext, drafts: list[DealDraft]) -> tuple[dic
     tenant = ctx.tenant.name
     links = ctx.store.links.for_crm_ids(tenant, "customer", list(parties))
     resolved = {cid: replace(p, accounting_id=links[cid].accounting_id) for cid, p in parties.items() if cid in links}
-    missing = [cid for cid in parties if cid not in resolved]
 
-    def persist(created: dict[str, WriteResult]) -> None:
+    def persist(created: dict[str, WriteResult], action: str = "customer.linked") -> None:
         if not created:
             return
         ctx.store.links.save(tenant, "customer", [
             {"crm_id": cid, "accounting_id": r.target_id, "accounting_number": cid, "checksum": party_hash(parties[cid])}
             for cid, r in created.items()])
         ctx.store.audit.append(tenant, [
-            NewAuditEvent("customer.linked", handoff=ctx.name, run_id=ctx.run_id, customer_id=cid,
-                          after={"accounting_id": r.target_id, "name": parties[cid].name}) for cid, r in created.items()])
+            NewAuditEvent(action, handoff=ctx.name, run_id=ctx.run_id, customer_id=cid,
+                          after={"accounting_id": r.target_id, "name": parties[cid].name, "rule": r.number})
+            for cid, r in created.items()])
         resolved.update({cid: replace(parties[cid], accounting_id=r.target_id) for cid, r in created.items()})
 
-    if missing:
-        persist(find_customers(ctx, missing))
-    if [cid for cid in missing if cid not in resolved]:
-        persist(match_by_vat_number(ctx, {cid: parties[cid] for cid in missing if cid not in resolved}))
-    to_create = [cid for cid in missing if cid not in resolved]
+    to_create = []
+    unlinked = [cid for cid in parties if cid not in resolved]
+    directory = contact_directory(ctx) if unlinked else None
+    matched: dict[str, WriteResult] = {}
+    for cid in unlinked:
+        party = parties[cid]
+        result = directory.match(crm_id=cid, vat_number=party.vat_number, email=party.email, name=party.name)
+        if result.outcome == "matched":
+            matched[cid] = WriteResult(cid, True, target_id=result.accounting_id, number=result.rule)
+            ctx.counts[f"customers_matched_by_{result.rule}"] += 1
+        elif result.outcome == "ambiguous":
+            problems.extend(deal_exception(ctx, deal_id, "customer_merge_review",
+                                           f"customer record merge needs a person: {result.reason}", owner="finance")
+                            for deal_id in deals_of[cid])
+        else:
+            to_create.append(cid)
+    persist(matched, "customer.matched")
     for part in chunked(to_create, XERO_CONTACTS_PER_CALL):
         outcome = create_batch(
             ctx, "customer", {cid: (parties[cid], party_hash(parties[cid])) for cid in part},
@@ -76,20 +104,8 @@ def resolve_customers(ctx: HandoffContext, drafts: list[DealDraft]) -> tuple[dic
             problems.extend(deal_exception(ctx, deal_id, "customer_not_created",
                                            f"customer could not be created in {ctx.tenant.accounting.system}: {reason}")
                             for deal_id in deals_of[cid])
-        for cid in outcome.in_flight:
-            ctx.counts["customers_in_flight"] += 1
+        ctx.counts["customers_in_flight"] += len(outcome.in_flight)
     return resolved, problems
-
-
-def match_by_vat_number(ctx: HandoffContext, parties: dict[str, Party]) -> dict[str, WriteResult]:
-    """An accounting contact made by hand before ledgerlink: the VAT number identifies it exactly."""
-    by_vat = {p.vat_number.replace(" ", ""): cid for cid, p in parties.items() if p.vat_number}
-    if not by_vat:
-        return {}
-    found = ctx.accounting.find_contacts("TaxNumber", list(by_vat))
-    ctx.counts["customers_matched_by_vat"] += len(found)
-    return {by_vat[vat]: WriteResult(by_vat[vat], True, target_id=contact["ContactID"])
-            for vat, contact in found.items() if vat in by_vat}
 
 
 def find_customers(ctx: HandoffContext, company_ids: list[str]) -> dict[str, WriteResult]:

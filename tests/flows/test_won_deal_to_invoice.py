@@ -113,3 +113,17 @@ def test_run_publishes_a_table_artifact_ops_can_read(spine):
     rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
     outcomes = {row["outcome"] for row in rows}
     assert "invoiced" in outcomes and "exception: currency_not_allowed" in outcomes
+
+
+def test_ambiguous_customer_match_is_left_to_finance_and_nothing_is_created(spine):
+    deal_id = next(iter(spine.eligible_deals()))
+    [(company_id, _)] = spine.hubspot.associations.targets("deals", int(deal_id), "companies")
+    company = spine.hubspot.companies.get(company_id).props
+    for name in ("Duplicate One", "Duplicate Two"):  # two accounting contacts claim the same VAT number
+        spine.books.add_contact(name, TaxNumber=company["vat_number"])
+    spine.run()
+    [item] = [i for i in spine.store().exceptions.list("demo") if i.record_id == deal_id]
+    assert (item.reason_code, item.owner) == ("customer_merge_review", "finance")
+    assert "accounting contacts match by vat number" in item.detail and "Duplicate Two" in item.detail
+    assert f"DEAL-{deal_id}" not in spine.invoices_by_reference()
+    assert not [c for c in spine.books.contacts.values() if c.get("ContactNumber") == str(company_id)]
