@@ -234,6 +234,15 @@ class XeroConnector:
             result[ref] = (live or found)[0]
         return result
 
+    def invoices_by_ids(self, invoice_ids: Sequence[str]) -> list[dict]:
+        """Invoices by id, ≤ 50 per call (Xero's IDs filter misbehaves above about 50)."""
+        found: list[dict] = []
+        ids = list(dict.fromkeys(invoice_ids))
+        for start in range(0, len(ids), 50):
+            body = self.http.get("/Invoices", params={"IDs": ",".join(ids[start:start + 50])}).body
+            found.extend(body.get("Invoices") or [])
+        return found
+
     def invoices_modified_since(self, since: datetime | None,
                                 page_size: int = 1000) -> Iterator[list[dict]]:
         """Pages of invoices changed since `since` (all when None), oldest change first."""

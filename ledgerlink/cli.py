@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-HANDOFFS = ["won-deal-to-invoice"]
+HANDOFFS = ["won-deal-to-invoice", "payment-to-crm"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-limits", action="store_true", help="switch the sandboxes' rate limits off")
 
     run = commands.add_parser("run", help="run a handoff for a tenant (tenants file: LEDGERLINK_TENANTS)")
-    run.add_argument("handoff", choices=HANDOFFS)
+    run.add_argument("handoff", help=f"{' | '.join(HANDOFFS)}, or the path of an update-linked spec")
     run.add_argument("--tenant", default="demo")
     run.add_argument("--max-pages", type=int, default=None, help="stop after N pages; the cursor resumes later")
 

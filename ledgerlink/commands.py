@@ -35,19 +35,28 @@ def cmd_run(args) -> int:
     from ledgerlink.tenants import load_tenants, tenants_path
 
     try:  # check what the user can fix before starting Prefect
-        load_spec(args.handoff)
+        spec = load_spec(args.handoff)
         tenants = load_tenants(tenants_path())
         if args.tenant not in tenants:
             raise UserError(f"unknown tenant {args.tenant!r} in {tenants_path()} "
                             f"(known: {', '.join(sorted(tenants)) or 'none'})")
-        from flows.won_deal_to_invoice import won_deal_to_invoice
-
-        result = won_deal_to_invoice(tenant=args.tenant, max_pages=args.max_pages)
+        result = _run_flow(spec, args)
     except (SpecError, TenantError, KeyError) as err:
         raise UserError(str(err).strip("'\"")) from None
-    print(RunReport(**{k: result[k] for k in ("tenant", "handoff", "status", "seconds", "counts", "created",
-                                                "problems", "api", "flow_run_id")}).text())
+    print(RunReport(**result).text())
     return 0 if result["status"] == "completed" else 1
+
+
+def _run_flow(spec, args) -> dict:
+    if spec.kind == "create-invoices":
+        from flows.won_deal_to_invoice import won_deal_to_invoice
+
+        return won_deal_to_invoice(tenant=args.tenant, max_pages=args.max_pages)
+    from flows.linked_update import declared_handoff, payment_to_crm
+
+    if spec.name == "payment-to-crm":
+        return payment_to_crm(tenant=args.tenant)
+    return declared_handoff(handoff=str(spec.path), tenant=args.tenant)
 
 
 def cmd_exceptions(args) -> int:

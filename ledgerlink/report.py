@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 COUNT_LABELS = [
     ("deals_read", "deals read (changed since last run)"),
+    ("records_read", "records read (changed since last run)"),
+    ("skipped_not_linked", "skipped: not linked by ledgerlink"),
+    ("skipped_unchanged", "skipped: nothing to change"),
+    ("records_updated", "records updated"),
+    ("trigger_onboarding", "onboarding triggered (once per deal)"),
     ("skipped_not_triggered", "skipped: not won"),
     ("skipped_already_invoiced", "skipped: already invoiced"),
     ("skipped_unchanged_exception", "skipped: still waiting in the exception queue, unchanged"),
@@ -33,11 +38,12 @@ class RunReport:
     problems: list[dict] = field(default_factory=list)
     api: dict[str, dict] = field(default_factory=dict)
     flow_run_id: str | None = None
+    updated: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"tenant": self.tenant, "handoff": self.handoff, "status": self.status, "seconds": self.seconds,
                 "counts": self.counts, "created": self.created, "problems": self.problems, "api": self.api,
-                "flow_run_id": self.flow_run_id}
+                "flow_run_id": self.flow_run_id, "updated": self.updated}
 
     def text(self, limit: int = 15) -> str:
         lines = [f"{self.handoff} for tenant {self.tenant}: {self.status} in {self.seconds:.1f}s"]
@@ -51,6 +57,11 @@ class RunReport:
                       for c in self.created[:limit]]
             if len(self.created) > limit:
                 lines.append(f"    … and {len(self.created) - limit} more")
+        if self.updated:
+            lines.append("  records updated:")
+            lines += [f"    {u['target']:<14} {u['source'] or '':<10} {u['values']}" for u in self.updated[:limit]]
+            if len(self.updated) > limit:
+                lines.append(f"    … and {len(self.updated) - limit} more")
         if self.problems:
             lines.append("  exception queue (see `ledgerlink exceptions list`):")
             lines += [f"    deal {p['record']:<12} {p['reason']:<26} owner {p['owner']:<10} {p['detail'][:90]}"
@@ -67,5 +78,7 @@ class RunReport:
         """One row per record that moved or did not, for the Prefect table artifact."""
         return [*({"deal": c["deal"], "outcome": "invoiced", "invoice": c["invoice"], "detail": c["total"]}
                   for c in self.created),
+                *({"deal": u["target"], "outcome": "updated", "invoice": u["source"] or "", "detail": u["values"]}
+                  for u in self.updated),
                 *({"deal": p["record"], "outcome": f"exception: {p['reason']}", "invoice": "",
                    "detail": f"owner {p['owner']}: {p['detail'][:200]}"} for p in self.problems)]

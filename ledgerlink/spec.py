@@ -70,7 +70,10 @@ class InvoiceRules(_Strict):
 
 
 class HandoffSpec(_Strict):
+    """A `create-invoices` handoff (won-deal-to-invoice): CRM deals become accounting invoices."""
+
     name: str
+    kind: Literal["create-invoices"] = "create-invoices"
     description: str
     source: Literal["crm", "accounting"]
     target: Literal["crm", "accounting"]
@@ -111,8 +114,12 @@ class HandoffSpec(_Strict):
         return self.crm[crm_system]
 
 
-def load_spec(name_or_path: str | Path) -> HandoffSpec:
-    """Load `flows/specs/<name>.yaml` (or a path) and validate it, naming file and field on error."""
+def load_spec(name_or_path: str | Path):
+    """Load `flows/specs/<name>.yaml` (or a path) and validate it, naming file and field on error.
+
+    The spec's `kind` chooses its schema: `create-invoices` (HandoffSpec) or `update-linked`
+    (ledgerlink.linked_spec.LinkedUpdateSpec).
+    """
     path = Path(name_or_path)
     if not path.suffix:
         path = SPEC_DIR / f"{str(name_or_path).replace('-', '_')}.yaml"
@@ -125,13 +132,19 @@ def load_spec(name_or_path: str | Path) -> HandoffSpec:
         raise SpecError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a handoff spec must be a mapping at the top level")
+    from ledgerlink.linked_spec import LinkedUpdateSpec
+
+    kinds = {"create-invoices": HandoffSpec, "update-linked": LinkedUpdateSpec}
+    kind = data.get("kind", "create-invoices")
+    if kind not in kinds:
+        raise SpecError(f"{path}: kind: {kind!r} is not one of {', '.join(kinds)}")
     try:
-        spec = HandoffSpec(**data, path=path)
+        spec = kinds[kind](**data, path=path)
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in err.errors()
         )
         raise SpecError(f"{path}: {problems}") from None
-    if not spec.expectations_path.is_file():
+    if spec.expectations_path is not None and not spec.expectations_path.is_file():
         raise SpecError(f"{path}: expectations: no suite file {spec.expectations_path}")
     return spec

@@ -29,6 +29,7 @@ class HandoffContext:
     counts: Counter = field(default_factory=Counter)
     created: list[dict] = field(default_factory=list)  # invoices made this run, for the report
     problems: list[dict] = field(default_factory=list)  # exceptions raised this run, for the report
+    updated: list[dict] = field(default_factory=list)  # records an update-linked run changed
     directory: Any = None  # the accounting contact directory, read once per run when needed
     run_alive: Callable[[str | None], bool] = lambda run_id: False  # is another run still working?
     _gate: Any = None

@@ -95,6 +95,7 @@ OBJECT_TYPES: dict[str, ObjectType] = {
         _custom("ledgerlink_invoice_id", unique=True), _custom("ledgerlink_invoice_number"),
         _custom("ledgerlink_invoice_status"), _custom("ledgerlink_amount_due", "number"),
         _custom("ledgerlink_amount_paid", "number"), _custom("ledgerlink_paid_date", "date"),
+        _custom("ledgerlink_invoice_currency"),
         _custom("ll_seed_defect"),
     ], defaults=("amount", "closedate", "createdate", "dealname", "dealstage",
                  "hs_lastmodifieddate", "hs_object_id", "pipeline"),

@@ -24,12 +24,14 @@ from connectors.sandbox import jsonio
 from connectors.sandbox.control import control_routes
 from connectors.sandbox.gateway import json_bytes_response, json_response
 from connectors.sandbox.timeutil import parse_if_modified_since
-from connectors.sandbox.xero_batches import elements_of, write_contacts, write_invoices, write_payments
+from connectors.sandbox.xero_batches import (
+    elements_of, reverse_payment, write_contacts, write_invoices, write_payments)
 from connectors.sandbox.xero_books import XeroBooks
-from connectors.sandbox.xero_contacts import render_payment
 from connectors.sandbox.xero_http import (
-    NOT_FOUND_TEXT, XeroError, XeroGateway, api_exception, envelope, query_error, validation_error,
-    xero_json)
+    NOT_FOUND_TEXT, NotFound, XeroError, XeroGateway, api_exception, envelope, query_error,
+    validation_error, xero_json)
+from connectors.sandbox.xero_money_routes import money_routes
+from connectors.sandbox.xero_payments import render_payment
 from connectors.sandbox.xero_queries import ListQuery, matching_ids, page_of
 from connectors.sandbox.xero_state import XeroState
 from connectors.sandbox.xero_where import Field, WhereError, compile_where
@@ -47,6 +49,8 @@ def xero_handler(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaita
             return xero_json(error.body, error.status)
         except WhereError as error:
             return xero_json(query_error(str(error)).body, 400)
+        except NotFound:
+            return Response(NOT_FOUND_TEXT, status_code=404, media_type="text/plain")
     return wrapper
 
 
@@ -91,7 +95,8 @@ def _list_query(request: Request, collection: str) -> ListQuery:
                      ids=_csv(request, "IDs"), numbers=_csv(request, "InvoiceNumbers"),
                      contact_ids=_csv(request, "ContactIDs"), statuses=_csv(request, "Statuses"),
                      search_term=request.query_params.get("searchTerm", ""),
-                     include_archived=_flag(request, "includeArchived", False))
+                     include_archived=_flag(request, "includeArchived", False),
+                     references=_csv(request, "References"))
 
 
 class XeroRoutes:
@@ -174,6 +179,18 @@ class XeroRoutes:
                 return Response(NOT_FOUND_TEXT, status_code=404, media_type="text/plain")
             return xero_json(envelope(self.state, "Payments", [render_payment(found, books)]))
 
+    def _single(self, key: str, param: str, find: Callable[[XeroBooks, str], dict[str, Any] | None],
+                render: Callable[[XeroBooks, dict[str, Any], bool], dict[str, Any]]):
+        """GET /{Collection}/{id}: the one record in full, or Xero's plain-text 404."""
+        @xero_handler
+        async def handler(request: Request, books: XeroBooks) -> Response:
+            with self.state.lock:
+                found = find(books, request.path_params[param])
+                if found is None:
+                    raise NotFound(request.path_params[param])
+                return xero_json(envelope(self.state, key, [render(books, found, False)]))
+        return handler
+
     # ---- writes -------------------------------------------------------------------------
     def _writer(self, key: str, write: Callable[..., tuple[int, list[dict[str, Any]]]], **options: Any):
         @xero_handler
@@ -199,9 +216,7 @@ class XeroRoutes:
             found = books.payment(request.path_params["PaymentID"])
             if found is None:
                 return Response(NOT_FOUND_TEXT, status_code=404, media_type="text/plain")
-            if found["Status"] != "DELETED":
-                books.delete_payment(found)
-            return xero_json(envelope(self.state, "Payments", [render_payment(found, books)]))
+            return xero_json(envelope(self.state, "Payments", [reverse_payment(books, found)]))
 
     def _idempotent(self, handler: Callable[[Request, XeroBooks], Awaitable[Response]]):
         """Replay a stored response for a repeated Idempotency-Key; refuse a reused key."""
@@ -308,7 +323,8 @@ def build_xero_app(state: XeroState, *, latency_s: float = 0.0, **limits: int) -
         r("PUT", f"{API}/Payments", x._writer("Payments", write_payments), write=True),
         r("POST", f"{API}/Payments", x._writer("Payments", write_payments), write=True),
         r("GET", f"{API}/Payments/{{PaymentID}}", x.payment),
-        r("POST", f"{API}/Payments/{{PaymentID}}", x.delete_payment, write=True),
+        r("POST", f"{API}/Payments/{{PaymentID}}", x._idempotent(x.delete_payment), write=True),
+        *money_routes(x, r),
         gateway.fallback_route(),
     ]
     return Starlette(routes=routes)

@@ -1,22 +1,32 @@
-"""Batch writes (PUT/POST Contacts, Invoices, Payments) with Xero's summarizeErrors semantics.
+"""Batch writes (Contacts, Invoices, Payments, CreditNotes, BankTransactions, Allocations) with
+Xero's summarizeErrors semantics.
 
 summarizeErrors=true (the default): one bad element fails the whole request with 400 and an
 ApiException listing the elements; nothing is saved. summarizeErrors=false: 200, valid elements
 are saved, every element carries StatusAttributeString "OK"/"ERROR" and ValidationErrors — a
 partial batch a connector must handle element by element. Elements are validated in order and
-conflicts *within* a batch (two contacts with one name, one invoice number twice) are caught too.
+conflicts *within* a batch (two contacts with one name, one invoice number twice, two payments
+that together overpay one invoice) are caught too. The HTTP routes and the Python shortcuts
+(xero_money) both write through these functions, so the two can never apply different rules.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from connectors.sandbox.xero_books import XeroBooks
-from connectors.sandbox.xero_contacts import (
-    prepare_contact, prepare_payment, render_invalid_contact, render_invalid_payment, render_payment)
-from connectors.sandbox.xero_http import XeroError, api_exception
+from connectors.sandbox.xero_allocations import (
+    SOURCES, prepare_allocation, render_allocation, render_invalid_allocation)
+from connectors.sandbox.xero_contacts import prepare_contact, render_invalid_contact
+from connectors.sandbox.xero_credit_notes import prepare_credit_note, render_invalid_credit_note
+from connectors.sandbox.xero_http import NotFound, XeroError, api_exception
 from connectors.sandbox.xero_invoices import ZERO_GUID, Draft, prepare_invoice, render_invalid
+from connectors.sandbox.xero_overpayments import prepare_bank_transaction, render_invalid_bank_transaction
+from connectors.sandbox.xero_payments import (
+    payment_document, prepare_payment, render_invalid_payment, render_payment)
+
+if TYPE_CHECKING:
+    from connectors.sandbox.xero_books import XeroBooks
 
 VALIDATION_MESSAGE = "A validation exception occurred"
 
@@ -36,7 +46,7 @@ def elements_of(body: Any, key: str) -> list[dict[str, Any]]:
 
 
 def _finish(results: list[tuple[dict[str, Any], Any, dict[str, Any] | None]], summarize: bool,
-            render_bad: Callable[[dict[str, Any], Any], dict[str, Any]], ok_flag: str
+            render_bad: Callable[[dict[str, Any], Any], dict[str, Any]], ok_flag: str | None
             ) -> tuple[int, list[dict[str, Any]]]:
     """Shape the per-element outcome; results are (raw, draft, rendered-if-saved)."""
     out = []
@@ -46,7 +56,8 @@ def _finish(results: list[tuple[dict[str, Any], Any, dict[str, Any] | None]], su
             continue
         rendered["StatusAttributeString"] = "OK"
         if not summarize:
-            rendered[ok_flag] = False
+            if ok_flag:
+                rendered[ok_flag] = False
             rendered["ValidationErrors"] = []
         out.append(rendered)
     return 200, out
@@ -124,12 +135,12 @@ def write_invoices(books: XeroBooks, elements: list[dict[str, Any]], *, summariz
 
 def write_payments(books: XeroBooks, elements: list[dict[str, Any]], *, summarize: bool
                    ) -> tuple[int, list[dict[str, Any]]]:
-    pending: dict[str, Decimal] = {}
+    pending: dict[str, Decimal] = {}     # document id -> amount taken by earlier elements
     pairs = []
     for raw in elements:
         draft = prepare_payment(books, raw, pending)
-        if not draft.errors and draft.invoice is not None:
-            key = draft.invoice["InvoiceID"]
+        if not draft.errors and draft.document is not None:
+            key = payment_document(draft.payment)[1] or ""
             pending[key] = pending.get(key, Decimal("0")) + draft.payment["Amount"]
         pairs.append((raw, draft))
     if summarize and any(d.errors for _, d in pairs):
@@ -139,3 +150,92 @@ def write_payments(books: XeroBooks, elements: list[dict[str, Any]], *, summariz
         saved = None if draft.errors else render_payment(books.save_payment(draft.payment), books)
         results.append((raw, draft, saved))
     return _finish(results, summarize, render_invalid_payment, "HasValidationErrors")
+
+
+def reverse_payment(books: XeroBooks, payment: dict[str, Any]) -> dict[str, Any]:
+    """POST /Payments/{id} {"Status": "DELETED"}: reverse it; reversing twice changes nothing."""
+    if payment["Status"] != "DELETED":
+        books.delete_payment(payment)
+    return render_payment(payment, books)
+
+
+def write_credit_notes(books: XeroBooks, elements: list[dict[str, Any]], *, summarize: bool,
+                       match_number: bool, unitdp: int = 2, forced_id: str | None = None
+                       ) -> tuple[int, list[dict[str, Any]]]:
+    taken: set[str] = set()
+    pairs = []
+    for raw in elements:
+        wanted_id = forced_id or raw.get("CreditNoteID")
+        existing = books.credit_notes.get(str(wanted_id).lower()) if wanted_id else None
+        if existing is None and match_number and raw.get("CreditNoteNumber"):
+            existing = books.credit_note_by_number(str(raw["CreditNoteNumber"]))
+        draft = prepare_credit_note(books, raw, existing, taken, unitdp)
+        if wanted_id and existing is None:
+            draft.errors.append("An existing Credit Note with the specified CreditNoteID could not be found")
+        number = draft.note.get("CreditNoteNumber")
+        if not draft.errors and number:
+            taken.add(number.lower())
+        pairs.append((raw, draft))
+    if summarize and any(d.errors for _, d in pairs):
+        raise _refuse(pairs, render_invalid_credit_note, "CreditNoteID")
+    results = []
+    for raw, draft in pairs:
+        if draft.errors:
+            results.append((raw, draft, None))
+            continue
+        _settle_new_contact(books, draft, draft.note)
+        results.append((raw, draft, books.render_credit_note(books.save_credit_note(draft.note))))
+    return _finish(results, summarize, render_invalid_credit_note, "HasErrors")
+
+
+def write_bank_transactions(books: XeroBooks, elements: list[dict[str, Any]], *, summarize: bool,
+                            unitdp: int = 2) -> tuple[int, list[dict[str, Any]]]:
+    pairs = [(raw, prepare_bank_transaction(books, raw, unitdp)) for raw in elements]
+    if summarize and any(d.errors for _, d in pairs):
+        raise _refuse(pairs, render_invalid_bank_transaction, "BankTransactionID")
+    results = []
+    for raw, draft in pairs:
+        if draft.errors:
+            results.append((raw, draft, None))
+            continue
+        _settle_new_contact(books, draft, draft.transaction)
+        draft.overpayment["_contact_id"] = draft.transaction["_contact_id"]
+        saved = books.save_bank_transaction(draft.transaction, draft.overpayment)
+        results.append((raw, draft, books.render_bank_transaction(saved)))
+    return _finish(results, summarize, render_invalid_bank_transaction, None)
+
+
+def write_allocations(books: XeroBooks, elements: list[dict[str, Any]], *, summarize: bool,
+                      source: str, forced_id: str | None) -> tuple[int, list[dict[str, Any]]]:
+    """PUT /CreditNotes/{id}/Allocations and /Overpayments/{id}/Allocations."""
+    credit = books.records[source].get(str(forced_id or "").lower())
+    if credit is None and source == "credit_notes":
+        credit = books.credit_note_by_number(str(forced_id or ""))
+    if credit is None:
+        raise NotFound(f"{SOURCES[source][1]} {forced_id}")
+    pending: dict[str, Decimal] = {}     # credit id / invoice id -> amount taken by earlier elements
+    pairs = []
+    for raw in elements:
+        draft = prepare_allocation(books, source, credit, raw, pending)
+        if not draft.errors and draft.invoice is not None:
+            for key in (credit[SOURCES[source][0]], draft.invoice["InvoiceID"]):
+                pending[key] = pending.get(key, Decimal("0")) + draft.allocation["Amount"]
+        pairs.append((raw, draft))
+    if summarize and any(d.errors for _, d in pairs):
+        raise _refuse(pairs, render_invalid_allocation, "AllocationID")
+    results = []
+    for raw, draft in pairs:
+        if draft.errors:
+            results.append((raw, draft, None))
+            continue
+        books.allocate(source, credit, draft.allocation)
+        results.append((raw, draft, render_allocation(draft.allocation, source, credit, draft.invoice)))
+    return _finish(results, summarize, render_invalid_allocation, None)
+
+
+def _settle_new_contact(books: XeroBooks, draft: Any, document: dict[str, Any]) -> None:
+    """A document naming an unknown contact creates it, as Xero does (and as invoices do)."""
+    if draft.new_contact_name:
+        contact = books.contact_by_name(draft.new_contact_name) or books.add_contact(draft.new_contact_name)
+        document["_contact_id"] = contact["ContactID"]
+

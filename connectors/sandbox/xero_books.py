@@ -1,34 +1,40 @@
-"""One Xero organisation's books: reference data, contacts, invoices, payments.
+"""One Xero organisation's books: reference data, contacts, invoices and the money that moves.
 
 Records are stored in an internal form (Decimals, day strings, epoch-ms stamps under `_` keys)
 and written out in Xero's form only at the HTTP edge. Every save stamps `UpdatedDateUTC` past
 its previous value and keeps the (updated, id) index that If-Modified-Since paging walks; name
-and number indexes make the uniqueness rules (contact names, invoice numbers) O(1).
+and number indexes make the uniqueness rules (contact names, invoice numbers) O(1). Payments,
+credit notes, overpayments and allocations are applied by the Ledger mixin (xero_ledger); the
+Python shortcuts tests and the demo use (pay, credit, overpay, refund, void) by MoneyMovements.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from connectors.sandbox.ordered_index import ModifiedIndex, QueryCache
 from connectors.sandbox.timeutil import MonotonicMs, wall_ms
-from connectors.sandbox.xero_contacts import payment_summary, render_contact
-from connectors.sandbox.xero_invoices import money, render_invoice
+from connectors.sandbox.xero_contacts import render_contact
+from connectors.sandbox.xero_invoices import render_invoice
+from connectors.sandbox.xero_ledger import Ledger
+from connectors.sandbox.xero_money import MoneyMovements
 from connectors.sandbox.xero_reference import (
-    default_accounts, default_currencies, default_organisation, default_tax_rates)
+    default_accounts, default_currencies, default_organisation, default_tax_rates, with_bank_account)
 
-COLLECTIONS = ("contacts", "invoices", "payments")
+COLLECTIONS = ("contacts", "invoices", "payments", "credit_notes", "overpayments", "bank_transactions")
 
 
-class XeroBooks:
-    """The books of one tenant. Callers hold the state lock."""
+class XeroBooks(Ledger, MoneyMovements):
+    """The books of one tenant. Callers hold the state lock (`lock`, shared with the XeroState)."""
 
-    def __init__(self, tenant_id: str, name: str, clock: MonotonicMs) -> None:
+    def __init__(self, tenant_id: str, name: str, clock: MonotonicMs,
+                 lock: threading.RLock | None = None) -> None:
         self.tenant_id = tenant_id
         self.clock = clock
+        self.lock = lock or threading.RLock()
         self.org = default_organisation(tenant_id, name, wall_ms())
         self.tax_rates = default_tax_rates()
         self.accounts = default_accounts(tenant_id)
@@ -40,8 +46,11 @@ class XeroBooks:
         self.contact_names: dict[str, str] = {}       # lower(name) of ACTIVE contacts -> id
         self.contact_numbers: dict[str, str] = {}
         self.invoice_numbers: dict[str, str] = {}     # lower(number) of ACCREC invoices -> id
-        self.payments_by_invoice: dict[str, list[str]] = {}
+        self.payments_by_doc: dict[str, list[str]] = {}
+        self.allocations_by_invoice: dict[str, list[tuple[str, str]]] = {}
+        self.credit_note_numbers: dict[str, str] = {}  # lower(number) of ACCRECCREDIT notes -> id
         self.next_invoice_number = 1
+        self.next_credit_note_number = 1
         self.idempotency: dict[str, dict[str, Any]] = {}
 
     @property
@@ -55,6 +64,18 @@ class XeroBooks:
     @property
     def payments(self) -> dict[str, dict[str, Any]]:
         return self.records["payments"]
+
+    @property
+    def credit_notes(self) -> dict[str, dict[str, Any]]:
+        return self.records["credit_notes"]
+
+    @property
+    def overpayments(self) -> dict[str, dict[str, Any]]:
+        return self.records["overpayments"]
+
+    @property
+    def bank_transactions(self) -> dict[str, dict[str, Any]]:
+        return self.records["bank_transactions"]
 
     # ---- lookups ------------------------------------------------------------------------
     def contact(self, contact_id: str) -> dict[str, Any] | None:
@@ -78,6 +99,20 @@ class XeroBooks:
 
     def payment(self, payment_id: str) -> dict[str, Any] | None:
         return self.payments.get(str(payment_id).lower())
+
+    def credit_note(self, key: str) -> dict[str, Any] | None:
+        """By CreditNoteID, or by CreditNoteNumber."""
+        return self.credit_notes.get(str(key).lower()) or self.credit_note_by_number(str(key))
+
+    def credit_note_by_number(self, number: str) -> dict[str, Any] | None:
+        found = self.credit_note_numbers.get(number.strip().lower())
+        return self.credit_notes.get(found) if found else None
+
+    def overpayment(self, overpayment_id: str) -> dict[str, Any] | None:
+        return self.overpayments.get(str(overpayment_id).lower())
+
+    def bank_transaction(self, transaction_id: str) -> dict[str, Any] | None:
+        return self.bank_transactions.get(str(transaction_id).lower())
 
     # ---- writes -------------------------------------------------------------------------
     def _stamp(self, collection: str, record: dict[str, Any], key: str) -> None:
@@ -144,43 +179,12 @@ class XeroBooks:
                 self._stamp("contacts", contact, contact["ContactID"])
         return invoice
 
-    def save_payment(self, payment: dict[str, Any]) -> dict[str, Any]:
-        """Record a new payment and apply it to its invoice."""
-        key = payment["PaymentID"] = payment["PaymentID"].lower()
-        self.payments[key] = payment
-        self._stamp("payments", payment, key)
-        self.payments_by_invoice.setdefault(payment["_invoice_id"], []).append(key)
-        self._apply_payments(self.invoices[payment["_invoice_id"]])
-        return payment
-
-    def delete_payment(self, payment: dict[str, Any]) -> dict[str, Any]:
-        payment["Status"] = "DELETED"
-        self._stamp("payments", payment, payment["PaymentID"])
-        invoice = self.invoices[payment["_invoice_id"]]
-        self._apply_payments(invoice)
-        return payment
-
-    def _apply_payments(self, invoice: dict[str, Any]) -> None:
-        live = [self.payments[p] for p in self.payments_by_invoice.get(invoice["InvoiceID"], [])
-                if self.payments[p]["Status"] == "AUTHORISED"]
-        paid = money(sum((p["Amount"] for p in live), Decimal("0")))
-        invoice["AmountPaid"] = paid
-        invoice["AmountDue"] = money(invoice["Total"] - paid - invoice["AmountCredited"])
-        if invoice["AmountDue"] <= 0 and live:
-            invoice["Status"] = "PAID"
-            invoice["_fully_paid"] = max(p["_date"] for p in live)
-        elif invoice["Status"] == "PAID":
-            invoice["Status"] = "AUTHORISED"
-            invoice.pop("_fully_paid", None)
-        self._stamp("invoices", invoice, invoice["InvoiceID"])
-
     # ---- rendering ----------------------------------------------------------------------
     def render_invoice(self, invoice: dict[str, Any], summary: bool = False) -> dict[str, Any]:
-        payments = [payment_summary(self.payments[p])
-                    for p in self.payments_by_invoice.get(invoice["InvoiceID"], [])
-                    if self.payments[p]["Status"] == "AUTHORISED"]
-        return render_invoice(invoice, self.contact(invoice.get("_contact_id") or ""), payments,
-                              summary=summary)
+        moves = self.invoice_movements(invoice)
+        return render_invoice(invoice, self.contact(invoice.get("_contact_id") or ""), moves["payments"],
+                              summary=summary, credit_notes=moves["credit_notes"],
+                              overpayments=moves["overpayments"])
 
     def render_contact(self, contact: dict[str, Any]) -> dict[str, Any]:
         return render_contact(contact)
@@ -190,13 +194,16 @@ class XeroBooks:
         return {"tenant_id": self.tenant_id, "org": self.org, "tax_rates": self.tax_rates,
                 "accounts": self.accounts, "currencies": self.currencies,
                 "records": self.records, "next_invoice_number": self.next_invoice_number,
+                "next_credit_note_number": self.next_credit_note_number,
                 "idempotency": {k: {**v, "stored_at": None} for k, v in self.idempotency.items()}}
 
     def load_dict(self, data: dict[str, Any]) -> None:
         for key in ("org", "tax_rates", "accounts", "currencies"):
             setattr(self, key, data[key])
+        self.accounts = with_bank_account(self.accounts, self.tenant_id)
         self.records = {c: dict(data["records"].get(c, {})) for c in COLLECTIONS}
         self.next_invoice_number = data.get("next_invoice_number", 1)
+        self.next_credit_note_number = data.get("next_credit_note_number", 1)
         now = time.monotonic()   # retention of loaded keys restarts with the process
         self.idempotency = {k: {**v, "stored_at": now} for k, v in data.get("idempotency", {}).items()}
         self.reindex()
@@ -206,7 +213,6 @@ class XeroBooks:
         self.contact_names.clear()
         self.contact_numbers.clear()
         self.invoice_numbers.clear()
-        self.payments_by_invoice.clear()
         for collection, rows in self.records.items():
             self.indexes[collection].rebuild([(r["_updated_ms"], k) for k, r in rows.items()])
             for record in rows.values():
@@ -217,6 +223,5 @@ class XeroBooks:
         for key, invoice in self.invoices.items():
             if invoice["Type"] == "ACCREC" and invoice.get("InvoiceNumber"):
                 self.invoice_numbers[invoice["InvoiceNumber"].lower()] = key
-        for key, payment in self.payments.items():
-            self.payments_by_invoice.setdefault(payment["_invoice_id"], []).append(key)
+        self.reindex_money()
         self.cache.clear()

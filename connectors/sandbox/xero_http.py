@@ -34,6 +34,10 @@ class XeroError(Exception):
         self.body = body
 
 
+class NotFound(LookupError):
+    """The document a route names does not exist: Xero answers a plain-text 404."""
+
+
 def api_exception(message: str, elements: list[dict[str, Any]] | None = None, *, number: int = 10,
                   type_: str = "ValidationException") -> dict[str, Any]:
     body: dict[str, Any] = {"ErrorNumber": number, "Type": type_, "Message": message}

@@ -49,6 +49,11 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
+def applied(document: dict[str, Any]) -> Decimal:
+    """What has already been settled against an invoice: payments plus allocated credit."""
+    return document.get("AmountPaid", ZERO) + document.get("AmountCredited", ZERO)
+
+
 def _decimal(raw: Any, name: str, errors: list[str], default: Decimal | None = None) -> Decimal | None:
     if raw is None or raw == "":
         return default
@@ -91,14 +96,14 @@ def prepare_invoice(books: Books, raw: dict[str, Any], existing: dict[str, Any] 
         errors.append("This document cannot be edited as it has a payment or credit note allocated to it."
                       if old_status == "PAID" else "Invoice not of valid status for modification")
         return draft
-    if existing and existing.get("AmountPaid", ZERO) > 0 and "LineItems" in raw:
+    if existing and applied(existing) > 0 and "LineItems" in raw:
         errors.append("This document cannot be edited as it has a payment or credit note allocated to it.")
         return draft
     inv["Type"] = raw.get("Type", inv.get("Type"))
     if inv["Type"] not in TYPES:
         errors.append('Invoice Type must be "ACCREC" or "ACCPAY"' if inv["Type"] else
                       "The invoice Type must be specified")
-    _apply_contact(books, raw, inv, draft)
+    apply_contact(books, raw, inv, draft)
     status = str(raw.get("Status") or inv.get("Status") or "DRAFT").upper()
     if existing is None and status not in CREATE_STATUSES:
         errors.append(f"Invoices cannot be created with Status {status}; use DRAFT, SUBMITTED or AUTHORISED")
@@ -106,6 +111,8 @@ def prepare_invoice(books: Books, raw: dict[str, Any], existing: dict[str, Any] 
         errors.append(f"Invoices with a status of {old_status} cannot be changed to {status}")
     elif status == "VOIDED" and inv.get("AmountPaid", ZERO) > 0:
         errors.append("Invoice could not be voided as it has payments applied to it")
+    elif status == "VOIDED" and inv.get("AmountCredited", ZERO) > 0:
+        errors.append("Invoice could not be voided as it has credit notes or overpayments allocated to it")
     inv["Status"] = status
     for key, target in (("Date", "_date"), ("DueDate", "_due")):
         if raw.get(key) not in (None, ""):
@@ -122,7 +129,7 @@ def prepare_invoice(books: Books, raw: dict[str, Any], existing: dict[str, Any] 
         if len(inv["Reference"]) > 255:
             errors.append("Reference must not exceed 255 characters")
     inv.setdefault("Reference", "")
-    _apply_currency(books, raw, inv, errors)
+    apply_currency(books, raw, inv, errors)
     amount_types = raw.get("LineAmountTypes", inv.get("LineAmountTypes", "Exclusive"))
     inv["LineAmountTypes"] = LINE_AMOUNT_TYPES.get(str(amount_types).lower(), "")
     if not inv["LineAmountTypes"]:
@@ -140,7 +147,7 @@ def prepare_invoice(books: Books, raw: dict[str, Any], existing: dict[str, Any] 
     return draft
 
 
-def _apply_contact(books: Books, raw: dict[str, Any], inv: dict[str, Any], draft: Draft) -> None:
+def apply_contact(books: Books, raw: dict[str, Any], inv: dict[str, Any], draft: Draft) -> None:
     given = raw.get("Contact")
     if given is None:
         if not inv.get("_contact_id"):
@@ -171,7 +178,7 @@ def _apply_contact(books: Books, raw: dict[str, Any], inv: dict[str, Any], draft
     inv["_contact_id"] = found["ContactID"]
 
 
-def _apply_currency(books: Books, raw: dict[str, Any], inv: dict[str, Any], errors: list[str]) -> None:
+def apply_currency(books: Books, raw: dict[str, Any], inv: dict[str, Any], errors: list[str]) -> None:
     base = books.org["BaseCurrency"]
     code = str(raw.get("CurrencyCode") or inv.get("CurrencyCode") or base).upper()
     inv["CurrencyCode"] = code
@@ -240,6 +247,18 @@ def _line(books: Books, raw: dict[str, Any], inv: dict[str, Any], errors: list[s
     return line
 
 
+def document_lines(books: Books, raw_lines: Any, *, side: str, status: str, amount_types: str,
+                   errors: list[str], old_ids: set[str] | None = None, unitdp: int = 2) -> list[dict[str, Any]]:
+    """Line items of any sales (side "ACCREC") or purchase ("ACCPAY") document — credit notes and
+    overpayments take the same line rules (accounts, tax types, rounding) as invoices do."""
+    if not isinstance(raw_lines, list) or not raw_lines:
+        errors.append("At least one line item must be specified")
+        return []
+    shape = {"Type": side, "Status": status, "LineAmountTypes": amount_types}
+    return [_line(books, line, shape, errors, old_ids or set(), unitdp, n)
+            for n, line in enumerate(raw_lines, 1) if isinstance(line, dict)]
+
+
 def _tax_type(books: Books, raw: dict[str, Any], inv: dict[str, Any], account: dict[str, Any] | None,
               errors: list[str], n: int) -> str:
     if inv["LineAmountTypes"] == "NoTax":
@@ -256,9 +275,21 @@ def _tax_type(books: Books, raw: dict[str, Any], inv: dict[str, Any], account: d
 
 def _totals(inv: dict[str, Any], errors: list[str], tax_rates: dict[str, dict[str, Any]]) -> None:
     """Line amounts, tax and document totals, exactly as Xero derives them."""
+    line_totals(inv, tax_rates)
+    if inv["Total"] < 0:
+        errors.append("The invoice total must not be negative; raise a credit note instead")
+    paid = applied(inv)
+    if paid > inv["Total"]:
+        errors.append("The invoice total cannot be less than the amount already paid")
+    inv["AmountDue"] = money(inv["Total"] - paid)
+
+
+def line_totals(doc: dict[str, Any], tax_rates: dict[str, dict[str, Any]]) -> None:
+    """LineAmount/TaxAmount per line and SubTotal/TotalTax/Total/TotalDiscount of any document
+    with line items (invoices, credit notes, overpayments): one rounding rule for all of them."""
     sub_total = total_tax = total_discount = ZERO
-    mode = inv.get("LineAmountTypes") or "Exclusive"
-    for line in inv.get("LineItems", []):
+    mode = doc.get("LineAmountTypes") or "Exclusive"
+    for line in doc.get("LineItems", []):
         gross = money(line["Quantity"] * line["UnitAmount"])
         amount = money(line["Quantity"] * line["UnitAmount"] * (1 - line.get("DiscountRate", ZERO) / 100))
         rate = tax_rates.get(line["TaxType"], {}).get("EffectiveRate", Decimal("0"))
@@ -274,28 +305,23 @@ def _totals(inv: dict[str, Any], errors: list[str], tax_rates: dict[str, dict[st
         sub_total += net
         total_tax += tax
         total_discount += gross - amount
-    inv["SubTotal"], inv["TotalTax"] = money(sub_total), money(total_tax)
-    inv["Total"] = money(sub_total + total_tax)
-    inv["TotalDiscount"] = money(total_discount)
-    if inv["Total"] < 0:
-        errors.append("The invoice total must not be negative; raise a credit note instead")
-    paid = inv.get("AmountPaid", ZERO) + inv.get("AmountCredited", ZERO)
-    if paid > inv["Total"]:
-        errors.append("The invoice total cannot be less than the amount already paid")
-    inv["AmountDue"] = money(inv["Total"] - paid)
+    doc["SubTotal"], doc["TotalTax"] = money(sub_total), money(total_tax)
+    doc["Total"] = money(sub_total + total_tax)
+    doc["TotalDiscount"] = money(total_discount)
 
 
 def render_invoice(inv: dict[str, Any], contact: dict[str, Any] | None, payments: list[dict[str, Any]],
-                   *, summary: bool = False) -> dict[str, Any]:
+                   *, summary: bool = False, credit_notes: list[dict[str, Any]] | None = None,
+                   overpayments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The invoice as Xero's JSON writes it (MS-JSON dates, Decimal amounts)."""
     out: dict[str, Any] = {
         "Type": inv["Type"], "InvoiceID": inv["InvoiceID"], "InvoiceNumber": inv.get("InvoiceNumber", ""),
-        "Reference": inv.get("Reference", ""), "Payments": payments, "CreditNotes": [],
-        "Prepayments": [], "Overpayments": [], "AmountDue": inv["AmountDue"],
+        "Reference": inv.get("Reference", ""), "Payments": payments, "CreditNotes": credit_notes or [],
+        "Prepayments": [], "Overpayments": overpayments or [], "AmountDue": inv["AmountDue"],
         "AmountPaid": inv["AmountPaid"], "AmountCredited": inv["AmountCredited"],
         "CurrencyRate": inv["CurrencyRate"], "IsDiscounted": inv["TotalDiscount"] > 0,
         "HasAttachments": False, "HasErrors": False, "SentToContact": inv.get("SentToContact", False),
-        "Contact": _contact_summary(inv, contact),
+        "Contact": contact_summary(inv, contact),
         "DateString": xero_date_string(inv["_date"]), "Date": ms_date(day_ms(inv["_date"])),
         "Status": inv["Status"], "LineAmountTypes": inv["LineAmountTypes"],
         "SubTotal": inv["SubTotal"], "TotalTax": inv["TotalTax"], "Total": inv["Total"],
@@ -330,7 +356,7 @@ def render_invalid(raw: dict[str, Any], draft: Draft) -> dict[str, Any]:
     return out
 
 
-def _contact_summary(inv: dict[str, Any], contact: dict[str, Any] | None) -> dict[str, Any]:
+def contact_summary(inv: dict[str, Any], contact: dict[str, Any] | None) -> dict[str, Any]:
     if contact is None:
         return {"ContactID": inv.get("_contact_id") or ZERO_GUID, "HasValidationErrors": False}
     summary = {"ContactID": contact["ContactID"], "Name": contact["Name"],

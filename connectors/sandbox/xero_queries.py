@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from connectors.sandbox.xero_books import XeroBooks
+from connectors.sandbox.xero_credit_notes import credit_note_fields
+from connectors.sandbox.xero_overpayments import bank_transaction_fields, overpayment_fields
+from connectors.sandbox.xero_payments import payment_document
 from connectors.sandbox.xero_where import Field, WhereError, compile_where
 
 MAX_PAGE_SIZE = 1000
@@ -35,6 +38,7 @@ def invoice_fields(books: XeroBooks) -> dict[str, Field]:
                                                               or {}).get("ContactNumber")),
         "AmountDue": Field("number", lambda r: r["AmountDue"]),
         "AmountPaid": Field("number", lambda r: r["AmountPaid"]),
+        "AmountCredited": Field("number", lambda r: r["AmountCredited"]),
         "Total": Field("number", lambda r: r["Total"]),
         "SubTotal": Field("number", lambda r: r["SubTotal"]),
         "CurrencyCode": Field("string", lambda r: r["CurrencyCode"]),
@@ -57,6 +61,12 @@ def contact_fields(books: XeroBooks) -> dict[str, Field]:
     return fields
 
 
+def _paid_number(books: XeroBooks, payment: dict[str, Any]) -> str | None:
+    collection, doc_id = payment_document(payment)
+    document = books.records[collection].get(doc_id or "") or {}
+    return document.get("InvoiceNumber") or document.get("CreditNoteNumber") or None
+
+
 def payment_fields(books: XeroBooks) -> dict[str, Field]:
     return {
         "PaymentID": Field("guid", lambda r: r["PaymentID"]),
@@ -66,15 +76,22 @@ def payment_fields(books: XeroBooks) -> dict[str, Field]:
         "Amount": Field("number", lambda r: r["Amount"]),
         "Date": Field("date", lambda r: r["_date"]),
         "IsReconciled": Field("bool", lambda r: r["IsReconciled"]),
-        "Invoice.InvoiceID": Field("guid", lambda r: r["_invoice_id"]),
-        "Invoice.InvoiceNumber": Field("string", lambda r: (books.invoice(r["_invoice_id"] or "")
-                                                             or {}).get("InvoiceNumber")),
+        # a refund names its credit note / overpayment in `Invoice`, as Xero writes it
+        "Invoice.InvoiceID": Field("guid", lambda r: payment_document(r)[1]),
+        "Invoice.InvoiceNumber": Field("string", lambda r: _paid_number(books, r)),
+        "CreditNote.CreditNoteID": Field("guid", lambda r: r.get("_credit_note_id")),
+        "Overpayment.OverpaymentID": Field("guid", lambda r: r.get("_overpayment_id")),
         "UpdatedDateUTC": Field("datetime", lambda r: r["_updated_ms"]),
     }
 
 
 FIELD_TABLES = {"invoices": (invoice_fields, "Invoice"), "contacts": (contact_fields, "Contact"),
-                "payments": (payment_fields, "Payment")}
+                "payments": (payment_fields, "Payment"), "credit_notes": (credit_note_fields, "CreditNote"),
+                "overpayments": (overpayment_fields, "Overpayment"),
+                "bank_transactions": (bank_transaction_fields, "BankTransaction")}
+ID_KEYS = {"invoices": "InvoiceID", "contacts": "ContactID", "payments": "PaymentID",
+           "credit_notes": "CreditNoteID", "overpayments": "OverpaymentID",
+           "bank_transactions": "BankTransactionID"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,7 @@ class ListQuery:
     statuses: tuple[str, ...] = ()
     search_term: str = ""
     include_archived: bool = False
+    references: tuple[str, ...] = ()
 
 
 def _order(books: XeroBooks, query: ListQuery) -> tuple[Field | None, bool]:
@@ -127,7 +145,7 @@ def _compute(books: XeroBooks, query: ListQuery, predicate: Callable[[dict[str, 
     filters: list[Callable[[dict[str, Any]], bool]] = [predicate]
     if query.ids:
         wanted = {i.lower() for i in query.ids}
-        id_key = {"invoices": "InvoiceID", "contacts": "ContactID", "payments": "PaymentID"}[query.collection]
+        id_key = ID_KEYS[query.collection]
         filters.append(lambda r: r[id_key] in wanted)
     if query.numbers:
         numbers = {n.lower() for n in query.numbers}
@@ -135,6 +153,9 @@ def _compute(books: XeroBooks, query: ListQuery, predicate: Callable[[dict[str, 
     if query.contact_ids:
         contacts = {c.lower() for c in query.contact_ids}
         filters.append(lambda r: (r.get("_contact_id") or "") in contacts)
+    if query.references:
+        references = {ref.lower() for ref in query.references}
+        filters.append(lambda r: (r.get("Reference") or "").lower() in references)
     if query.statuses:
         statuses = {s.upper() for s in query.statuses}
         filters.append(lambda r: r["Status"] in statuses)

@@ -86,6 +86,15 @@ def default_accounts(seed: str) -> dict[str, dict[str, Any]]:
             for code, name, type_, klass, tax, system, bank, payments in rows}
 
 
+def with_bank_account(accounts: dict[str, dict[str, Any]], seed: str) -> dict[str, dict[str, Any]]:
+    """Payments and overpayments need a BANK account: add 090 to a chart (e.g. loaded from an
+    older state file) that has none, leaving any existing chart untouched otherwise."""
+    if not any(a["Type"] == "BANK" and a["Status"] == "ACTIVE" for a in accounts.values()):
+        accounts["090"] = _account("090", "Business Bank Account", "BANK", "ASSET", "NONE", bank=True,
+                                   payments=True, seed=seed)
+    return accounts
+
+
 def default_currencies() -> dict[str, dict[str, Any]]:
     return {"ZAR": {"Code": "ZAR", "Description": "South African Rand"},
             "USD": {"Code": "USD", "Description": "United States Dollar"}}

@@ -43,7 +43,7 @@ class XeroState:
     def add_tenant(self, name: str, tenant_id: str | None = None) -> XeroBooks:
         tenant = (tenant_id or str(uuid.uuid4())).lower()
         with self.lock:
-            books = XeroBooks(tenant, name, self.clock)
+            books = XeroBooks(tenant, name, self.clock, self.lock)
             self.tenants[tenant] = books
             return books
 
@@ -78,6 +78,6 @@ class XeroState:
             self.auth.load_dict(data.get("auth", {}))
             self.tenants = {}
             for tenant, saved in data.get("tenants", {}).items():
-                books = XeroBooks(tenant, saved["org"]["Name"], self.clock)
+                books = XeroBooks(tenant, saved["org"]["Name"], self.clock, self.lock)
                 books.load_dict(saved)
                 self.tenants[tenant] = books

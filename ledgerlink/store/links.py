@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from ledgerlink.store.tables import RecordLink, utcnow
@@ -35,6 +36,20 @@ class Links:
                     col(RecordLink.crm_id).in_(part),
                 )
                 found.update({link.crm_id: link for link in session.exec(query)})
+        return found
+
+    def for_accounting_ids(self, tenant: str, object_type: str, ids: Iterable[str]) -> dict[str, RecordLink]:
+        """Links by the accounting side's id (what changes in accounting is found in the CRM this way)."""
+        wanted = sorted({str(i).lower() for i in ids})
+        found: dict[str, RecordLink] = {}
+        with self._store.session() as session:
+            for part in chunks(wanted):
+                query = select(RecordLink).where(
+                    RecordLink.tenant == tenant,
+                    RecordLink.object_type == object_type,
+                    func.lower(RecordLink.accounting_id).in_(part),
+                )
+                found.update({link.accounting_id.lower(): link for link in session.exec(query)})
         return found
 
     def by_accounting_number(self, tenant: str, object_type: str, number: str) -> RecordLink | None:
@@ -99,8 +114,6 @@ class Links:
             return list(session.exec(query))
 
     def count(self, tenant: str, object_type: str) -> int:
-        from sqlalchemy import func
-
         with self._store.session() as session:
             query = select(func.count()).select_from(RecordLink).where(
                 RecordLink.tenant == tenant, RecordLink.object_type == object_type

@@ -16,6 +16,7 @@ from ledgerlink.store.audit_log import AuditLog
 from ledgerlink.store.exception_queue import ExceptionQueue
 from ledgerlink.store.links import Links
 from ledgerlink.store.progress import Cursors, Runs, Tokens
+from ledgerlink.store.sync_state import SyncStates, Triggers
 from ledgerlink.store.write_intents import WriteIntents
 
 
@@ -29,6 +30,8 @@ class Store:
         self.audit = AuditLog(self)
         self.runs = Runs(self)
         self.tokens = Tokens(self)
+        self.sync_states = SyncStates(self)
+        self.triggers = Triggers(self)
 
     @property
     def backend(self) -> str:

@@ -6,7 +6,7 @@ business's rows must never be confused with another's.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import Enum
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
@@ -166,3 +166,31 @@ class SyncRun(SQLModel, table=True):
     status: str = Field(default="running", max_length=16)
     counts: dict | None = Field(default=None, sa_column=Column(JSON))
     api: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+class SyncState(SQLModel, table=True):
+    """What a handoff last wrote for one record: the checksum that lets an unchanged record be
+    skipped, and the date it must be looked at again even if nothing changes (e.g. a due date,
+    after which 'awaiting payment' becomes 'overdue' without the invoice being touched)."""
+
+    __tablename__ = "sync_state"
+    tenant: str = Field(primary_key=True, max_length=64)
+    handoff: str = Field(primary_key=True, max_length=64)
+    record_id: str = Field(primary_key=True, max_length=128)
+    target_id: str | None = Field(default=None, max_length=128)
+    checksum: str = Field(max_length=64)
+    values: dict | None = Field(default=None, sa_column=Column(JSON))
+    revisit_on: date | None = Field(default=None, index=True)
+    updated_at: datetime = _ts()
+
+
+class TriggerFired(SQLModel, table=True):
+    """A declared trigger that fired for a record. The primary key is what makes it fire once."""
+
+    __tablename__ = "trigger_fired"
+    tenant: str = Field(primary_key=True, max_length=64)
+    handoff: str = Field(primary_key=True, max_length=64)
+    trigger: str = Field(primary_key=True, max_length=64)
+    record_id: str = Field(primary_key=True, max_length=128)
+    fired_at: datetime = _ts()
+    run_id: str | None = Field(default=None, max_length=64)

@@ -106,4 +106,24 @@ def test_migrations_are_idempotent(store):
 
     migrate(store.engine)  # a second start must not fail or duplicate anything
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+def test_sync_state_skips_and_revisits(store):
+    from datetime import date
+
+    store.sync_states.save(T, "payment-to-crm", [
+        {"record_id": "inv-1", "target_id": "d1", "checksum": "c1", "values": {"status": "awaiting_payment"},
+         "revisit_on": date(2026, 11, 30)},
+        {"record_id": "inv-2", "target_id": "d2", "checksum": "c2", "values": {"status": "paid"}, "revisit_on": None},
+    ])
+    assert store.sync_states.for_records(T, "payment-to-crm", ["inv-1"])["inv-1"].checksum == "c1"
+    assert store.sync_states.due(T, "payment-to-crm", date(2026, 11, 29)) == []
+    assert store.sync_states.due(T, "payment-to-crm", date(2026, 11, 30)) == ["inv-1"]
+
+
+def test_a_trigger_fires_once_per_record(store):
+    assert store.triggers.fire_once(T, "payment-to-crm", "onboarding", "d1", "run-1") is True
+    assert store.triggers.fire_once(T, "payment-to-crm", "onboarding", "d1", "run-2") is False
+    assert store.triggers.fire_once(T, "payment-to-crm", "onboarding", "d2", "run-2") is True
+    assert sorted(store.triggers.fired(T, "payment-to-crm", "onboarding")) == ["d1", "d2"]

@@ -1,0 +1,83 @@
+"""Flows for `update-linked` handoffs. `payment-to-crm` is one; `declared-handoff` runs any such
+spec by name or path, so a new handoff of this kind needs a YAML file and no flow code.
+
+    revisit records whose declared date has come → each page of source records changed since the
+    cursor → update-linked-records → cursor moves after the page's writes are durable → report.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
+
+from ledgerlink.report import RunReport
+from tasks.connect import handoff_context, run_is_alive
+from tasks.linked_update import update_linked
+from tasks.report import publish_report
+
+READERS = {  # (system, object) -> how to read changed records and records by id
+    ("accounting", "invoices"): ("invoices_modified_since", "invoices_by_ids"),
+}
+
+
+def run_linked_update(handoff: str, tenant: str) -> dict:
+    logger = get_run_logger()
+    started = time.monotonic()
+    run_id = str(flow_run.id) if flow_run.id else None
+    ctx = handoff_context(tenant, handoff, run_id=run_id, run_alive=run_is_alive)
+    spec = ctx.spec
+    if spec.kind != "update-linked":
+        raise ValueError(f"{handoff} is a {spec.kind} handoff, not update-linked")
+    key = (spec.source.system, spec.source.object)
+    if key not in READERS:
+        raise ValueError(f"{handoff}: reading {spec.source.system} {spec.source.object} is not supported yet "
+                         f"(supported: {', '.join(f'{s} {o}' for s, o in READERS)})")
+    source = ctx.accounting if spec.source.system == "accounting" else ctx.crm
+    changed, by_id = (getattr(source, name) for name in READERS[key])
+    run_pk = ctx.store.runs.start(tenant, spec.name, run_id)
+    status = "failed"
+    try:
+        due = ctx.store.sync_states.due(tenant, spec.name, datetime.now(ctx.tz).date())
+        if due:
+            logger.info("revisiting %d record(s) whose declared date has come", len(due))
+            update_linked(quote(ctx), quote(by_id(due)))
+        cursor = ctx.store.cursors.get(tenant, spec.name)
+        since = datetime.fromisoformat(cursor) if cursor else None
+        for number, page in enumerate(changed(since), start=1):
+            ctx.counts["records_read"] += len(page)
+            update_linked(quote(ctx), quote(page))
+            newest = max((_updated(record) for record in page), default=None)
+            if newest and (since is None or newest > since):
+                ctx.store.cursors.set(tenant, spec.name, newest.isoformat())  # the page's writes are durable
+                since = newest
+            logger.info("page %d: %d records, %d updated so far", number, len(page), ctx.counts["records_updated"])
+        status = "completed"
+    finally:
+        report = RunReport(tenant, spec.name, status, round(time.monotonic() - started, 2), dict(ctx.counts),
+                           ctx.created, ctx.problems, ctx.api_stats(), run_id, updated=ctx.updated)
+        ctx.store.runs.finish(run_pk, status, report.counts, report.api)
+        publish_report(quote(report))
+        ctx.close()
+    return report.as_dict()
+
+
+def _updated(record: dict) -> datetime | None:
+    from ledgerlink.transforms import _ms_date
+
+    return _ms_date(record.get("UpdatedDateUTC"))
+
+
+@flow(name="payment-to-crm", log_prints=False)
+def payment_to_crm(tenant: str = "demo") -> dict:
+    """Invoice payment status, amounts and paid date onto the linked CRM deals."""
+    return run_linked_update("payment-to-crm", tenant)
+
+
+@flow(name="declared-handoff", log_prints=False)
+def declared_handoff(handoff: str, tenant: str = "demo") -> dict:
+    """Any update-linked handoff, by spec name (flows/specs) or path: no flow code per handoff."""
+    return run_linked_update(handoff, tenant)

@@ -1,0 +1,93 @@
+"""Specs of `update-linked` handoffs: records that changed on one side update the records they are
+linked to on the other side (e.g. payment-to-crm: Xero invoices → HubSpot deals).
+
+Everything a business may want to change is declared: which links to follow, which named
+transform reads the source record, how values are derived (rules in the safe condition
+language), what is written, when a record must be revisited, and which triggers fire once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ledgerlink.conditions import Condition, ConditionError, parse_condition
+from ledgerlink.settings import project_root
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_condition(text: str) -> str:
+    try:
+        parse_condition(text)
+    except ConditionError as err:
+        raise ValueError(str(err)) from None
+    return text
+
+
+class Side(_Strict):
+    system: Literal["crm", "accounting"]
+    object: str
+    id_field: str = "id"
+
+
+class Rule(_Strict):
+    when: str
+    value: str
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        return _check_condition(value)
+
+    @property
+    def condition(self) -> Condition:
+        return parse_condition(self.when)
+
+
+class TriggerSpec(_Strict):
+    """Fires once per record when `when` first holds: a Prefect event (and an audit event)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,63}$")
+    when: str
+    event: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{2,127}$")
+    description: str = ""
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        return _check_condition(value)
+
+    @property
+    def condition(self) -> Condition:
+        return parse_condition(self.when)
+
+
+class LinkedUpdateSpec(_Strict):
+    name: str
+    kind: Literal["update-linked"]
+    description: str
+    source: Side
+    target: Side
+    link: str = Field(description="record_link object type joining the two sides, e.g. invoice")
+    transform: str = Field(description="named transform: source record -> values")
+    derive: dict[str, list[Rule]] = Field(default_factory=dict, description="value -> first matching rule")
+    properties: dict[str, str] = Field(description="target property -> template over the values")
+    revisit: str | None = Field(default=None, description="value holding a date to look again on")
+    expectations: str | None = None
+    triggers: list[TriggerSpec] = Field(default_factory=list)
+    batch_size: int = Field(default=100, ge=1, le=100)
+    default_owner: str = "ops"
+    owners: dict[str, str] = Field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def expectations_path(self) -> Path | None:
+        return project_root() / "expectations" / self.expectations if self.expectations else None
+
+    def owner_for(self, reason_code: str) -> str:
+        return self.owners.get(reason_code, self.default_owner)

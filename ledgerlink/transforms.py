@@ -1,0 +1,91 @@
+"""Named transforms: the small pieces of code a declared handoff may use where YAML cannot say it.
+
+A transform turns one source record into a flat dict of values (Decimal money, dates, strings)
+that the spec's `derive` rules, `properties` templates and triggers then use. Register one with
+`@transform("name")`; a spec names it with `transform: name`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+Transform = Callable[[dict, ZoneInfo], dict[str, Any]]
+TRANSFORMS: dict[str, Transform] = {}
+
+
+class TransformError(ValueError):
+    """A source record a transform cannot read; becomes an exception item, never a crash."""
+
+
+def transform(name: str) -> Callable[[Transform], Transform]:
+    def register(function: Transform) -> Transform:
+        TRANSFORMS[name] = function
+        return function
+    return register
+
+
+def get_transform(name: str) -> Transform:
+    if name not in TRANSFORMS:
+        raise KeyError(f"no transform named {name!r} (known: {', '.join(sorted(TRANSFORMS))})")
+    return TRANSFORMS[name]
+
+
+def _ms_date(value: Any) -> datetime | None:
+    """Xero's '/Date(1700000000000+0000)/' (or ISO text) as an aware datetime."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if text.startswith("/Date("):
+        millis = int(text[6:].split(")")[0].split("+")[0].split("-")[0])
+        return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _money(record: dict, key: str) -> Decimal:
+    value = record.get(key, 0) or 0
+    if isinstance(value, float):
+        raise TransformError(f"{key} arrived as a float; refusing to guess its cents")
+    return Decimal(str(value))
+
+
+@transform("xero_invoice_payment")
+def xero_invoice_payment(invoice: dict, tz: ZoneInfo) -> dict[str, Any]:
+    """What an invoice says about being paid. Xero's AmountDue is already net of payments,
+    credit notes and overpayment allocations; amounts keep the invoice's own currency."""
+    try:
+        total = _money(invoice, "Total")
+        paid = _money(invoice, "AmountPaid")
+        due_at = _ms_date(invoice.get("DueDateString") or invoice.get("DueDate"))
+        paid_at = _ms_date(invoice.get("FullyPaidOnDate"))
+    except (ValueError, ArithmeticError) as err:
+        raise TransformError(f"cannot read invoice {invoice.get('InvoiceNumber')}: {err}") from None
+    due_date = due_at.date() if due_at else None
+    return {
+        "status": invoice.get("Status"),
+        "invoice_number": invoice.get("InvoiceNumber"),
+        "currency": invoice.get("CurrencyCode"),
+        "total": total,
+        "amount_paid": paid,
+        "amount_due": _money(invoice, "AmountDue"),
+        "amount_credited": _money(invoice, "AmountCredited"),
+        "paid_ratio": (paid / total) if total > 0 else Decimal(0),
+        "due_date": due_date,
+        "overdue_from": due_date + timedelta(days=1) if due_date else None,
+        "paid_date": paid_at.astimezone(tz).date() if paid_at else None,
+        "today": datetime.now(tz).date(),
+    }
+
+
+def render(value: Any) -> str:
+    """How a value is written to a CRM text/number/date property."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.quantize(Decimal("0.01")), "f")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
