@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
+from ledgerlink import transforms
 from ledgerlink.report import RunReport
 from tasks.connect import handoff_context, run_is_alive
 from tasks.linked_update import update_linked
@@ -41,7 +42,7 @@ def run_linked_update(handoff: str, tenant: str) -> dict:
     run_pk = ctx.store.runs.start(tenant, spec.name, run_id)
     status = "failed"
     try:
-        due = ctx.store.sync_states.due(tenant, spec.name, datetime.now(ctx.tz).date())
+        due = ctx.store.sync_states.due(tenant, spec.name, transforms.today(ctx.tz))
         if due:
             logger.info("revisiting %d record(s) whose declared date has come", len(due))
             update_linked(quote(ctx), quote(by_id(due)))

@@ -33,6 +33,11 @@ def get_transform(name: str) -> Transform:
     return TRANSFORMS[name]
 
 
+def today(tz: ZoneInfo) -> date:
+    """The tenant's calendar date: the one clock every date rule (overdue, revisits) reads."""
+    return datetime.now(tz).date()
+
+
 def _ms_date(value: Any) -> datetime | None:
     """Xero's '/Date(1700000000000+0000)/' (or ISO text) as an aware datetime."""
     if value in (None, ""):
@@ -76,7 +81,7 @@ def xero_invoice_payment(invoice: dict, tz: ZoneInfo) -> dict[str, Any]:
         "due_date": due_date,
         "overdue_from": due_date + timedelta(days=1) if due_date else None,
         "paid_date": paid_at.astimezone(tz).date() if paid_at else None,
-        "today": datetime.now(tz).date(),
+        "today": today(tz),
     }
 
 

@@ -135,6 +135,6 @@ def _fire_triggers(ctx: HandoffContext, states: list[dict]) -> None:
 
 
 def _today(ctx: HandoffContext) -> date:
-    from datetime import datetime
+    from ledgerlink import transforms
 
-    return datetime.now(ctx.tz).date()
+    return transforms.today(ctx.tz)

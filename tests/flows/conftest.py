@@ -38,6 +38,15 @@ class Spine:
 
         return won_deal_to_invoice(tenant="demo", **kwargs)
 
+    def pay_invoices(self, **kwargs) -> dict:
+        from flows.linked_update import payment_to_crm
+
+        return payment_to_crm(tenant="demo", **kwargs)
+
+    def invoice_for(self, deal_id: str) -> dict:
+        [invoice] = self.invoices_by_reference()[f"DEAL-{deal_id}"]
+        return invoice
+
     def store(self):
         from ledgerlink.store import open_store
 
