@@ -282,6 +282,14 @@ class XeroConnector:
         return self._create("/Contacts", "Contacts", payload, [p.crm_id or "" for p in parties],
                             ("ContactNumber", "ContactID", None), idempotency_key)
 
+    def update_contacts(self, parties: Sequence[Party], idempotency_key: str) -> list[WriteResult]:
+        """Update up to 50 existing contacts (POST, each with its ContactID); keyed by CRM id."""
+        if any(not p.accounting_id for p in parties):
+            raise ValueError("every contact to update needs its accounting id (ContactID)")
+        payload = [{"ContactID": p.accounting_id, **contact_payload(p)} for p in parties]
+        return self._create("/Contacts", "Contacts", payload, [p.crm_id or "" for p in parties],
+                            ("ContactNumber", "ContactID", None), idempotency_key, method="POST")
+
     def create_invoices(self, invoices: Sequence[Invoice],
                         idempotency_key: str) -> list[WriteResult]:
         """Create up to 50 sales invoices; one result per invoice, keyed by its reference.
@@ -296,8 +304,8 @@ class XeroConnector:
 
     def _create(self, path: str, key: str, payload: list[dict], keys: list[str],
                 fields: tuple[str, str, str | None], idempotency_key: str,
-                extra_params: Mapping[str, Any] | None = None) -> list[WriteResult]:
-        """PUT one batch and read Xero's answer element by element, in request order.
+                extra_params: Mapping[str, Any] | None = None, method: str = "PUT") -> list[WriteResult]:
+        """PUT (create) or POST (create-or-update) one batch; read Xero's answer per element.
 
         `fields` names (our key's field, the id field, the number field) in Xero's elements.
         """
@@ -309,8 +317,8 @@ class XeroConnector:
         if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
             raise ValueError(f"idempotency key must be 1..{MAX_IDEMPOTENCY_KEY} characters")
         try:
-            reply = self.http.put(path, params={"summarizeErrors": "false", **(extra_params or {})},
-                                  json_body={key: payload}, idempotency_key=idempotency_key)
+            reply = self.http.request(method, path, params={"summarizeErrors": "false", **(extra_params or {})},
+                                      json_body={key: payload}, idempotency_key=idempotency_key)
         except ValidationRejected as err:  # whole request refused: nothing was written
             return _rejected(keys, err)
         elements = reply.body.get(key) if isinstance(reply.body, dict) else None
@@ -318,7 +326,7 @@ class XeroConnector:
                 or any(e.get(key_field) not in (None, k) for k, e in zip(keys, elements))):
             self.http.stats.add(uncertain_writes=1)
             raise UncertainWrite(self.vendor, f"the answer does not list our {len(payload)} {key}",
-                                 method="PUT", path=path, idempotency_key=idempotency_key,
+                                 method=method, path=path, idempotency_key=idempotency_key,
                                  cause="answer does not match the request")
         out = []
         for item_key, element in zip(keys, elements):

@@ -16,7 +16,7 @@ from prefect.utilities.annotations import quote
 
 from ledgerlink.report import RunReport
 from tasks.connect import handoff_context, run_is_alive
-from tasks.customers import resolve_customers
+from tasks.deal_customers import customers_for_deals
 from tasks.extract import deal_properties, enrich_deals, read_deals_by_id
 from tasks.gate import gate_candidates
 from tasks.load import create_invoices, settle_interrupted
@@ -41,7 +41,7 @@ def process_deals(ctx, deals: list[dict]) -> None:
         return
     candidates = map_deals(context, quote(enrich_deals(context, quote(selected))))
     passed = gate_candidates(context, quote(candidates))
-    customers, customer_problems = resolve_customers(context, quote([candidates.drafts[d] for d in passed]))
+    customers, customer_problems = customers_for_deals(ctx, candidates, passed)
     raise_exceptions(ctx, candidates.problems + customer_problems)
     invoices = build_invoices(context, quote(candidates), passed, quote(customers))
     create_invoices(context, quote(invoices), quote(candidates.checksums))

@@ -191,18 +191,30 @@ def gate_row(draft: DealDraft, mapping: CrmMapping, rules: InvoiceRules, active:
     }
 
 
-def customer_party(draft: DealDraft) -> Party:
-    customer = draft.customer or {}
+def read_fields(bundle: dict, paths: dict[str, str]) -> dict[str, Any]:
+    """Canonical field -> value, read from a bundle by the spec's dot paths ('' counts as missing)."""
+    return {key: _lookup(bundle, path) for key, path in paths.items()}
+
+
+def party_from_fields(fields: dict[str, Any]) -> Party:
+    """A customer from canonical fields; unreadable payment terms raise MappingError."""
+    terms = fields.get("payment_terms_days")
+    if terms is not None:
+        try:
+            terms = int(str(terms).strip())
+        except ValueError:
+            raise MappingError("payment terms", terms, "is not a whole number of days") from None
+    vat = fields.get("vat_number")
     return Party(
-        name=str(customer["name"]).strip(),
-        crm_id=str(customer["crm_id"]),
-        email=customer.get("email"),
-        phone=customer.get("phone"),
-        vat_number=customer.get("vat_number"),
-        currency=customer.get("currency") or draft.currency,
-        payment_terms_days=None if customer.get("payment_terms_days") is None else int(customer["payment_terms_days"]),
-        address=Address(customer.get("address_line1"), customer.get("city"), customer.get("postal_code"),
-                        customer.get("country")),
+        name=str(fields.get("name") or "").strip(),
+        crm_id=str(fields["crm_id"]),
+        email=fields.get("email"),
+        phone=fields.get("phone"),
+        vat_number=None if vat is None else str(vat).replace(" ", ""),
+        currency=fields.get("currency"),
+        payment_terms_days=terms,
+        address=Address(fields.get("address_line1"), fields.get("city"), fields.get("postal_code"),
+                        fields.get("country")),
     )
 
 

@@ -66,6 +66,7 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
                          accounting=accounting_connector(tenant, store), run_id=run_id)
     if run_alive is not None:
         ctx.run_alive = run_alive
+    ctx.customer_spec = spec if spec.kind == "sync-customers" else load_spec("contact-to-accounting-contact")
     return ctx
 
 

@@ -31,6 +31,7 @@ class HandoffContext:
     problems: list[dict] = field(default_factory=list)  # exceptions raised this run, for the report
     updated: list[dict] = field(default_factory=list)  # records an update-linked run changed
     directory: Any = None  # the accounting contact directory, read once per run when needed
+    customer_spec: Any = None  # contact-to-accounting-contact, which every handoff uses for customers
     run_alive: Callable[[str | None], bool] = lambda run_id: False  # is another run still working?
     _gate: Any = None
 
@@ -48,12 +49,18 @@ class HandoffContext:
 
     @property
     def gate(self):
-        """The expectations gate, built on first use (importing GX costs seconds)."""
+        """The handoff's own expectations gate (won deals: one row per deal)."""
+        return self.gate_for(self.spec.expectations_path, "deal_id")
+
+    def gate_for(self, suite_path, key_column: str):
+        """A gate per suite, built on first use (importing GX costs seconds) and kept for the run."""
         if self._gate is None:
+            self._gate = {}
+        if suite_path not in self._gate:
             from expectations.gate import Gate
 
-            self._gate = Gate(self.spec.expectations_path, key_column="deal_id")
-        return self._gate
+            self._gate[suite_path] = Gate(suite_path, key_column=key_column)
+        return self._gate[suite_path]
 
     def close(self) -> None:
         for connector in (self.crm, self.accounting):

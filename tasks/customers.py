@@ -1,21 +1,23 @@
-"""Customers for the invoices: every deal's company must exist as an accounting contact first.
+"""contact-to-accounting-contact, the part every handoff shares: make sure CRM companies exist as
+accounting contacts — finance-ready first (the gate), matched before created, never guessed.
 
-Resolution: existing link → the matching rules of `ledgerlink.matching` (CRM id carried by the
-contact, VAT number, billing email, normalised name) against the tenant's contact directory, read
-once per run and only when some company has no link → create (batched, idempotent). Ambiguous or
-weak matches are never guessed: the deals wait in the queue as a customer-merge review for finance.
+Order per company: existing link → the spec's match order over the tenant's contact directory
+(read once per run, only when some company has no link) → create (batched, write intents).
+Ambiguous or weak matches wait for a person as a customer-merge review. The won-deal flow calls
+`ensure_customers` for the companies of its deals; the contact flow also updates changed ones.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ledgerlink.mapping import DealDraft, MappingError, customer_party
+from ledgerlink.customer_spec import CustomerSyncSpec
+from ledgerlink.mapping import MappingError, party_from_fields, read_fields
 from ledgerlink.matching import ContactCandidate, ContactDirectory
 from ledgerlink.model import Party, WriteResult
 from ledgerlink.store.audit_log import NewAuditEvent
@@ -23,13 +25,25 @@ from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
 from tasks.idempotent import chunked, create_batch
 from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
-from tasks.record import deal_exception
 
-XERO_CONTACTS_PER_CALL = 50
+HANDOFF = "contact-to-accounting-contact"
+EDIT_CONFLICT = "accounting_edit_conflict"
+
+
+@dataclass
+class CustomerOutcome:
+    resolved: dict[str, Party] = field(default_factory=dict)  # company id -> Party with accounting id
+    problems: dict[str, NewException] = field(default_factory=dict)  # company id -> why not
 
 
 def party_hash(party: Party) -> str:
-    return hashlib.sha256(json.dumps(asdict(party), sort_keys=True, default=str).encode()).hexdigest()
+    data = asdict(replace(party, accounting_id=None))
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def owned_values(party: Party) -> dict[str, str | None]:
+    """The CRM-owned fields as the accounting system stores them (for edit-conflict checks)."""
+    return {"name": party.name, "email": party.email, "vat_number": party.vat_number}
 
 
 def contact_directory(ctx: HandoffContext) -> ContactDirectory:
@@ -46,69 +60,130 @@ def contact_directory(ctx: HandoffContext) -> ContactDirectory:
     return ctx.directory
 
 
-@task(name="resolve-customers", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
-def resolve_customers(ctx: HandoffContext, drafts: list[DealDraft]) -> tuple[dict[str, Party], list[NewException]]:
-    """Returns company id -> Party with its accounting id, and exceptions for deals left without one."""
-    problems: list[NewException] = []
-    parties: dict[str, Party] = {}
-    deals_of: dict[str, list[str]] = {}
-    for draft in drafts:
-        try:
-            party = customer_party(draft)
-        except (MappingError, ValueError, KeyError) as err:
-            problems.append(deal_exception(ctx, draft.deal_id, "unparseable_field", f"cannot read customer: {err}",
-                                           draft.checksum()))
-            continue
-        parties.setdefault(party.crm_id, party)
-        deals_of.setdefault(party.crm_id, []).append(draft.deal_id)
+@task(name="ensure-customers", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
+def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dict[str, dict],
+                     update_changed: bool = False) -> CustomerOutcome:
+    """companies: company id -> flat company record (its properties plus `id`)."""
+    outcome = CustomerOutcome()
+    parties = _finance_ready(ctx, spec, companies, outcome)
     tenant = ctx.tenant.name
     links = ctx.store.links.for_crm_ids(tenant, "customer", list(parties))
-    resolved = {cid: replace(p, accounting_id=links[cid].accounting_id) for cid, p in parties.items() if cid in links}
+    states = ctx.store.sync_states.for_records(tenant, HANDOFF, list(parties))
+    reasons = ctx.store.exceptions.open_reasons(tenant, HANDOFF, list(parties))
+    blocked = {cid for cid, reason in reasons.items() if reason == EDIT_CONFLICT}
+    to_update: list[Party] = []
+    for cid, party in parties.items():
+        if cid in links:
+            linked = replace(party, accounting_id=links[cid].accounting_id)
+            outcome.resolved[cid] = linked
+            state = states.get(cid)
+            if update_changed and (state is None or state.checksum != party_hash(party)):
+                if cid in blocked:
+                    ctx.counts["customers_update_held_by_conflict"] += 1
+                else:
+                    to_update.append(linked)
+    unlinked = [cid for cid in parties if cid not in links]
+    matched, to_create = _match(ctx, spec, {cid: parties[cid] for cid in unlinked}, outcome)
+    _persist_links(ctx, matched, parties, "customer.matched", outcome)
+    to_update.extend(outcome.resolved[cid] for cid in matched)  # one match: link and update
+    for part in chunked(to_create, spec.batch_size):
+        created = create_batch(
+            ctx, "customer", {cid: (parties[cid], party_hash(parties[cid])) for cid in part},
+            create=ctx.accounting.create_contacts, find=lambda keys: _find_by_crm_id(ctx, keys),
+            persist=lambda done: _persist_links(ctx, done, parties, "customer.created", outcome))
+        ctx.counts["customers_created"] += len(created.created)
+        for cid, result in created.rejected.items():
+            outcome.problems[cid] = _problem(ctx, spec, cid, "customer_not_created",
+                                             f"{ctx.tenant.accounting.system} refused the contact: "
+                                             + ("; ".join(result.errors) or "no message"))
+    for part in chunked(to_update, spec.batch_size):
+        key = "ll-upd-" + hashlib.sha256("".join(party_hash(p) for p in part).encode()).hexdigest()[:40]
+        for result in ctx.accounting.update_contacts(part, key):
+            party = next(p for p in part if p.crm_id == result.key)
+            if result.ok:
+                _remember(ctx, [party])
+                ctx.counts["customers_updated"] += 1
+            else:
+                outcome.problems[result.key] = _problem(ctx, spec, result.key, "customer_not_updated",
+                                                        "; ".join(result.errors) or "no message")
+    return outcome
 
-    def persist(created: dict[str, WriteResult], action: str = "customer.linked") -> None:
-        if not created:
-            return
-        ctx.store.links.save(tenant, "customer", [
-            {"crm_id": cid, "accounting_id": r.target_id, "accounting_number": cid, "checksum": party_hash(parties[cid])}
-            for cid, r in created.items()])
-        ctx.store.audit.append(tenant, [
-            NewAuditEvent(action, handoff=ctx.name, run_id=ctx.run_id, customer_id=cid,
-                          after={"accounting_id": r.target_id, "name": parties[cid].name, "rule": r.number})
-            for cid, r in created.items()])
-        resolved.update({cid: replace(parties[cid], accounting_id=r.target_id) for cid, r in created.items()})
 
-    to_create = []
-    unlinked = [cid for cid in parties if cid not in resolved]
-    directory = contact_directory(ctx) if unlinked else None
-    matched: dict[str, WriteResult] = {}
-    for cid in unlinked:
-        party = parties[cid]
-        result = directory.match(crm_id=cid, vat_number=party.vat_number, email=party.email, name=party.name)
+def _finance_ready(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dict[str, dict],
+                   outcome: CustomerOutcome) -> dict[str, Party]:
+    fields_map = spec.fields_for(ctx.tenant.crm.system)
+    rows, parties = [], {}
+    for cid, record in companies.items():
+        try:
+            fields = read_fields({"company": record}, fields_map)
+            parties[cid] = party = party_from_fields(fields)
+            rows.append({"company_id": cid, **{k: fields.get(k) for k in
+                         ("name", "email", "address_line1", "city", "country", "currency")},
+                         "vat_number": party.vat_number, "payment_terms_days": party.payment_terms_days})
+        except (MappingError, ValueError) as err:
+            outcome.problems[cid] = _problem(ctx, spec, cid, "unparseable_field", f"cannot read company: {err}")
+    if not rows:
+        return parties
+    gate = ctx.gate_for(spec.expectations_path, "company_id")
+    result = gate.validate(rows, parameters={"tenant_currencies": list(ctx.tenant.currencies)})
+    for cid, failures in result.failed.items():
+        outcome.problems[cid] = _problem(ctx, spec, cid, failures[0].reason_code,
+                                         "; ".join(f.message for f in failures), failures[0].owner)
+        parties.pop(cid, None)
+    return parties
+
+
+def _match(ctx: HandoffContext, spec: CustomerSyncSpec, parties: dict[str, Party],
+           outcome: CustomerOutcome) -> tuple[dict[str, WriteResult], list[str]]:
+    if not parties:
+        return {}, []
+    directory = contact_directory(ctx)
+    matched, to_create = {}, []
+    for cid, party in parties.items():
+        result = directory.match(crm_id=cid, vat_number=party.vat_number, email=party.email, name=party.name,
+                                 order=spec.match_order)
         if result.outcome == "matched":
             matched[cid] = WriteResult(cid, True, target_id=result.accounting_id, number=result.rule)
             ctx.counts[f"customers_matched_by_{result.rule}"] += 1
         elif result.outcome == "ambiguous":
-            problems.extend(deal_exception(ctx, deal_id, "customer_merge_review",
-                                           f"customer record merge needs a person: {result.reason}", owner="finance")
-                            for deal_id in deals_of[cid])
+            outcome.problems[cid] = _problem(ctx, spec, cid, "customer_merge_review",
+                                             f"customer record merge needs a person: {result.reason}", "finance")
         else:
             to_create.append(cid)
-    persist(matched, "customer.matched")
-    for part in chunked(to_create, XERO_CONTACTS_PER_CALL):
-        outcome = create_batch(
-            ctx, "customer", {cid: (parties[cid], party_hash(parties[cid])) for cid in part},
-            create=ctx.accounting.create_contacts, find=lambda keys: find_customers(ctx, keys), persist=persist)
-        ctx.counts["customers_created"] += len(outcome.created)
-        for cid, result in outcome.rejected.items():
-            reason = "; ".join(result.errors) or "rejected without a message"
-            problems.extend(deal_exception(ctx, deal_id, "customer_not_created",
-                                           f"customer could not be created in {ctx.tenant.accounting.system}: {reason}")
-                            for deal_id in deals_of[cid])
-        ctx.counts["customers_in_flight"] += len(outcome.in_flight)
-    return resolved, problems
+    return matched, to_create
 
 
-def find_customers(ctx: HandoffContext, company_ids: list[str]) -> dict[str, WriteResult]:
+def _persist_links(ctx: HandoffContext, done: dict[str, WriteResult], parties: dict[str, Party], action: str,
+                   outcome: CustomerOutcome) -> None:
+    if not done:
+        return
+    tenant = ctx.tenant.name
+    ctx.store.links.save(tenant, "customer", [
+        {"crm_id": cid, "accounting_id": r.target_id, "accounting_number": cid} for cid, r in done.items()])
+    linked = [replace(parties[cid], accounting_id=r.target_id) for cid, r in done.items()]
+    if action == "customer.created":
+        _remember(ctx, linked)
+    ctx.store.audit.append(tenant, [
+        NewAuditEvent(action, handoff=HANDOFF, run_id=ctx.run_id, customer_id=p.crm_id,
+                      after={"accounting_id": p.accounting_id, "name": p.name, "rule": done[p.crm_id].number})
+        for p in linked])
+    outcome.resolved.update({p.crm_id: p for p in linked})
+
+
+def _remember(ctx: HandoffContext, parties: list[Party]) -> None:
+    """What we wrote: the checksum skips unchanged companies; owned values reveal accounting edits."""
+    ctx.store.sync_states.save(ctx.tenant.name, HANDOFF, [
+        {"record_id": p.crm_id, "target_id": p.accounting_id, "checksum": party_hash(p), "values": owned_values(p)}
+        for p in parties])
+    ctx.store.exceptions.resolve(ctx.tenant.name, HANDOFF, [p.crm_id for p in parties])
+
+
+def _problem(ctx: HandoffContext, spec: CustomerSyncSpec, cid: str, reason: str, detail: str,
+             owner: str | None = None) -> NewException:
+    return NewException("company", cid, reason, detail, owner or spec.owner_for(reason))
+
+
+def _find_by_crm_id(ctx: HandoffContext, company_ids: list[str]) -> dict[str, WriteResult]:
     """Accounting contacts that carry these CRM ids (so a re-run or a lost answer finds them again)."""
     found = ctx.accounting.find_contacts("ContactNumber", list(company_ids))
     return {cid: WriteResult(cid, True, target_id=contact["ContactID"]) for cid, contact in found.items()}

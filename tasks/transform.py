@@ -29,6 +29,7 @@ class Candidates:
     rows: list[dict] = field(default_factory=list)
     checksums: dict[str, str] = field(default_factory=dict)
     problems: list[NewException] = field(default_factory=list)
+    companies: dict[str, dict] = field(default_factory=dict)  # company id -> flat CRM company record
 
 
 @task(name="select-won-deals", cache_policy=NO_CACHE)
@@ -87,6 +88,8 @@ def map_deals(ctx: HandoffContext, bundles: list[dict]) -> Candidates:
             continue
         result.drafts[deal_id] = draft
         result.rows.append(row)
+        if bundle.get("company"):
+            result.companies[str(bundle["company"]["id"])] = bundle["company"]
         result.checksums[deal_id] = checksum
     ctx.counts["candidates"] += len(result.rows)
     return result

@@ -65,6 +65,12 @@ class ExceptionQueue:
             rows = self._by_record(session, tenant, handoff, list(record_ids))
             return {rid: row.checksum for rid, row in rows.items() if row.status == ExceptionStatus.OPEN.value}
 
+    def open_reasons(self, tenant: str, handoff: str, record_ids: Iterable[str]) -> dict[str, str]:
+        """Reason codes of the open items for these records."""
+        with self._store.session() as session:
+            rows = self._by_record(session, tenant, handoff, list(record_ids))
+            return {rid: row.reason_code for rid, row in rows.items() if row.status == ExceptionStatus.OPEN.value}
+
     def resolve(self, tenant: str, handoff: str, record_ids: Iterable[str], status=ExceptionStatus.RESOLVED) -> int:
         ids = sorted(set(record_ids))
         table = ExceptionItem.__table__

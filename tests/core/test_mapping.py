@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledgerlink.mapping import MappingError, TaxRate, build_invoice, customer_party, draft_from_bundle, gate_row
+from ledgerlink.mapping import MappingError, TaxRate, build_invoice, draft_from_bundle, gate_row, party_from_fields
 from ledgerlink.model import DealStatus, TaxTreatment
 from ledgerlink.spec import load_spec
 
@@ -40,7 +40,7 @@ def test_bundle_maps_to_a_passing_gate_row_and_a_vat_correct_invoice():
     row = gate_row(draft, MAPPING, RULES, ACTIVE)
     assert row["amount_cents"] == row["lines_total_cents"] == 117000
     assert row["unknown_tax_code"] is None and row["due_date"] == date(2026, 12, 1)
-    invoice = build_invoice(draft, row, MAPPING, RULES, ACTIVE, customer_party(draft))
+    invoice = build_invoice(draft, row, MAPPING, RULES, ACTIVE, party_from_fields(draft.customer))
     assert invoice.reference == "DEAL-101"
     assert [(l.tax_type, l.tax_treatment) for l in invoice.lines] == [
         ("OUTPUT3", TaxTreatment.STANDARD), ("ZERORATEDOUTPUT", TaxTreatment.ZERO_RATED_EXPORT)]
