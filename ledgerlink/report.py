@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 COUNT_LABELS = [
     ("deals_read", "deals read (changed since last run)"),
     ("records_read", "records read (changed since last run)"),
+    ("companies_read", "companies read (changed since last run)"),
+    ("customers_updated", "customers updated in accounting"),
+    ("customers_written_back", "accounting ids written back to CRM companies"),
+    ("accounting_edit_conflicts", "edits in accounting to CRM-owned fields (reported)"),
     ("skipped_not_linked", "skipped: not linked by ledgerlink"),
     ("skipped_unchanged", "skipped: nothing to change"),
     ("records_updated", "records updated"),

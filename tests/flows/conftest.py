@@ -43,6 +43,26 @@ class Spine:
 
         return payment_to_crm(tenant="demo", **kwargs)
 
+    def sync_contacts(self, **kwargs) -> dict:
+        from flows.contact_to_accounting_contact import contact_to_accounting_contact
+
+        return contact_to_accounting_contact(tenant="demo", **kwargs)
+
+    def xero(self, method: str, path: str, payload: dict | None = None) -> dict:
+        """A call to the Xero sandbox as another Xero user would make it (edits made in accounting)."""
+        headers = {"Authorization": f"Bearer {self.sandboxes.xero_access_token()}",
+                   "xero-tenant-id": self.sandboxes.xero_tenant_id}
+        response = httpx.request(method, f"{self.sandboxes.xero_api_url}{path}", json=payload, headers=headers,
+                                 timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def companies(self) -> dict[str, dict]:
+        return {str(c.id): c.props for c in self.hubspot.companies.objects.values() if not c.archived}
+
+    def contacts_numbered(self, company_id: str) -> list[dict]:
+        return [c for c in self.books.contacts.values() if c.get("ContactNumber") == str(company_id)]
+
     def invoice_for(self, deal_id: str) -> dict:
         [invoice] = self.invoices_by_reference()[f"DEAL-{deal_id}"]
         return invoice
