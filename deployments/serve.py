@@ -1,31 +1,37 @@
-"""Serve won-deal-to-invoice for every tenant in the tenants file from one process (a small business's
-whole installation): `python -m deployments.serve`. Runs every 5 minutes, Johannesburg time."""
+"""Serve every handoff for every tenant in the tenants file from one process — a small business's
+whole installation: `python -m deployments.serve`. Schedules are in Africa/Johannesburg time."""
 
 from __future__ import annotations
 
 from prefect import serve
 from prefect.schedules import Cron
 
+from flows.contact_to_accounting_contact import contact_to_accounting_contact
+from flows.linked_update import payment_to_crm
 from flows.won_deal_to_invoice import won_deal_to_invoice
 from ledgerlink.tenants import load_tenants, tenants_path
 
-WON_DEALS_EVERY = "*/5 * * * *"
+SCHEDULES = {  # handoff -> (flow, cron)
+    "contact-to-accounting-contact": (contact_to_accounting_contact, "*/15 * * * *"),
+    "won-deal-to-invoice": (won_deal_to_invoice, "*/5 * * * *"),
+    "payment-to-crm": (payment_to_crm, "*/15 * * * *"),
+}
 
 
 def deployments_for_tenants():
-    tenants = load_tenants(tenants_path())
-    return [
-        won_deal_to_invoice.to_deployment(
-            name=f"won-deal-to-invoice-{name}",
-            parameters={"tenant": name},
-            schedule=Cron(WON_DEALS_EVERY, timezone="Africa/Johannesburg"),
-            concurrency_limit=1,
-            tags=[f"tenant:{name}", "handoff:won-deal-to-invoice"],
-            description=f"Won deals → invoices for tenant {name}",
-        )
-        for name, tenant in tenants.items()
-        if "won-deal-to-invoice" in tenant.handoffs
-    ]
+    deployments = []
+    for name, tenant in load_tenants(tenants_path()).items():
+        for handoff in tenant.handoffs:
+            flow, cron = SCHEDULES[handoff]
+            deployments.append(flow.to_deployment(
+                name=f"{handoff}-{name}",
+                parameters={"tenant": name},
+                schedule=Cron(cron, timezone="Africa/Johannesburg"),
+                concurrency_limit=1,  # one run per tenant and handoff at a time
+                tags=[f"tenant:{name}", f"handoff:{handoff}"],
+                description=f"{handoff} for tenant {name}",
+            ))
+    return deployments
 
 
 if __name__ == "__main__":  # pragma: no cover - long-running server process

@@ -1,5 +1,5 @@
-"""`ledgerlink demo`: the whole spine on one laptop — HubSpot and Xero sandboxes on loopback seeded
-with a South African SME's dummy books, the SQLite store, a local Prefect, one real run.
+"""`ledgerlink demo`: all three handoffs on one laptop — HubSpot and Xero sandboxes on loopback
+seeded with a South African SME's dummy books, the SQLite store, a local Prefect, real runs.
 
 The sandboxes keep their state in the data folder between demos, so running the demo again shows
 what a second run does: nothing twice.
@@ -11,6 +11,8 @@ import os
 import shutil
 import sys
 import time
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -39,7 +41,7 @@ def demo_tenants_file(home: Path, sandboxes, rate_limits: bool = True) -> Path:
             "refresh_token": "env:LEDGERLINK_DEMO_XERO_REFRESH_TOKEN"},
         "currencies": ["ZAR", "USD"],
         "timezone": "Africa/Johannesburg",
-        "handoffs": ["won-deal-to-invoice"],
+        "handoffs": ["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"],
         "rate_limits": rate_limits,
     }}}
     path = home / "demo-tenants.yaml"
@@ -54,7 +56,22 @@ def reset_demo_data(home: Path) -> None:
     shutil.rmtree(home / "reports", ignore_errors=True)
 
 
+def simulate_payments(sandboxes, invoice_numbers: list[str]) -> list[str]:
+    """Customers pay in the Xero sandbox: one in full, a 50% deposit, a part payment, a credit note."""
+    books = sandboxes.xero.default_books
+    done = []
+    plans = [("paid in full", Decimal(1)), ("50% deposit", Decimal("0.5")), ("part payment", Decimal("0.2")),
+             ("credit note", Decimal("0.1"))]
+    for number, (what, share) in zip(invoice_numbers, plans):
+        invoice = books.invoice_by_number(number)
+        amount = (Decimal(str(invoice["AmountDue"])) * share).quantize(Decimal("0.01"))
+        (books.credit if what == "credit note" else books.pay)(number, amount, date.today())
+        done.append(f"{number}: {what} ({invoice['CurrencyCode']} {amount:,.2f})")
+    return done
+
+
 def run_demo(*, reset: bool = False, deals: int = 60, limits: bool = True) -> dict:
+    """Contacts → won deals → invoices → (customers pay) → payment status back on the deals."""
     started = time.monotonic()
     home = settings.home()
     if reset:
@@ -71,17 +88,27 @@ def run_demo(*, reset: bool = False, deals: int = 60, limits: bool = True) -> di
         demo_tenants_file(home, sandboxes, rate_limits=limits)
         _say(f"  store {settings.database_url()}")
         where = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server (set PREFECT_API_URL for the UI)"
-        _say(f"  starting the flow on {where} … ({time.monotonic() - started:.1f}s)")
+        _say(f"  starting the flows on {where} … ({time.monotonic() - started:.1f}s)")
+        from flows.contact_to_accounting_contact import contact_to_accounting_contact
+        from flows.linked_update import payment_to_crm
         from flows.won_deal_to_invoice import won_deal_to_invoice
         from ledgerlink.report import RunReport
 
-        result = won_deal_to_invoice(tenant=DEMO_TENANT)
-        _say("")
-        _say(RunReport(**result).text())
-        _say("")
-        _say("next: `ledgerlink exceptions list` · `ledgerlink audit --invoice INV-0001` · "
+        runs = []
+        for step, run in (("1/3 customers", contact_to_accounting_contact), ("2/3 won deals", won_deal_to_invoice)):
+            _say(f"\n== {step} ==")
+            runs.append(run(tenant=DEMO_TENANT))
+            _say(RunReport(**runs[-1]).text())
+        paid = simulate_payments(sandboxes, [c["invoice"] for c in runs[-1]["created"]]) if first else []
+        if paid:
+            _say("\n== customers pay (simulated in the Xero sandbox) ==\n  " + "\n  ".join(paid))
+        _say("\n== 3/3 payment status → CRM ==")
+        runs.append(payment_to_crm(tenant=DEMO_TENANT))
+        _say(RunReport(**runs[-1]).text())
+        _say("\nnext: `ledgerlink exceptions list` · `ledgerlink audit --invoice INV-0001` · "
              "run `ledgerlink demo` again: nothing is created twice")
-        return result
+        status = "completed" if all(r["status"] == "completed" for r in runs) else "failed"
+        return {"status": status, "runs": runs}
     finally:
         sandboxes.stop()
         sys.stdout.flush()

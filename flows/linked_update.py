@@ -20,7 +20,7 @@ from tasks.connect import handoff_context, run_is_alive
 from tasks.linked_update import update_linked
 from tasks.report import publish_report
 
-READERS = {  # (system, object) -> how to read changed records and records by id
+READERS = {  # (system, object) -> how to read changed records and records by id (linked_spec.SUPPORTED_SOURCES)
     ("accounting", "invoices"): ("invoices_modified_since", "invoices_by_ids"),
 }
 
@@ -32,13 +32,10 @@ def run_linked_update(handoff: str, tenant: str) -> dict:
     ctx = handoff_context(tenant, handoff, run_id=run_id, run_alive=run_is_alive)
     spec = ctx.spec
     if spec.kind != "update-linked":
+        ctx.close()
         raise ValueError(f"{handoff} is a {spec.kind} handoff, not update-linked")
-    key = (spec.source.system, spec.source.object)
-    if key not in READERS:
-        raise ValueError(f"{handoff}: reading {spec.source.system} {spec.source.object} is not supported yet "
-                         f"(supported: {', '.join(f'{s} {o}' for s, o in READERS)})")
     source = ctx.accounting if spec.source.system == "accounting" else ctx.crm
-    changed, by_id = (getattr(source, name) for name in READERS[key])
+    changed, by_id = (getattr(source, name) for name in READERS[(spec.source.system, spec.source.object)])
     run_pk = ctx.store.runs.start(tenant, spec.name, run_id)
     status = "failed"
     try:

@@ -48,6 +48,10 @@ def cmd_run(args) -> int:
 
 
 def _run_flow(spec, args) -> dict:
+    if spec.kind == "sync-customers":
+        from flows.contact_to_accounting_contact import contact_to_accounting_contact
+
+        return contact_to_accounting_contact(tenant=args.tenant)
     if spec.kind == "create-invoices":
         from flows.won_deal_to_invoice import won_deal_to_invoice
 

@@ -67,6 +67,11 @@ class TriggerSpec(_Strict):
         return parse_condition(self.when)
 
 
+# What the engine can read and write today; a spec naming anything else is refused at load.
+SUPPORTED_SOURCES = {("accounting", "invoices")}
+SUPPORTED_TARGETS = {"crm"}
+
+
 class LinkedUpdateSpec(_Strict):
     name: str
     kind: Literal["update-linked"]
@@ -91,3 +96,27 @@ class LinkedUpdateSpec(_Strict):
 
     def owner_for(self, reason_code: str) -> str:
         return self.owners.get(reason_code, self.default_owner)
+
+    @field_validator("transform")
+    @classmethod
+    def _known_transform(cls, value: str) -> str:
+        from ledgerlink.transforms import TRANSFORMS
+
+        if value not in TRANSFORMS:
+            raise ValueError(f"no transform named {value!r} (known: {', '.join(sorted(TRANSFORMS))})")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _readable(cls, value: Side) -> Side:
+        if (value.system, value.object) not in SUPPORTED_SOURCES:
+            raise ValueError(f"reading {value.system} {value.object} is not supported yet "
+                             f"(supported: {', '.join(f'{s} {o}' for s, o in sorted(SUPPORTED_SOURCES))})")
+        return value
+
+    @field_validator("target")
+    @classmethod
+    def _writable(cls, value: Side) -> Side:
+        if value.system not in SUPPORTED_TARGETS:
+            raise ValueError(f"updating {value.system} records is not supported yet (supported: crm)")
+        return value

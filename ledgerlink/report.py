@@ -63,7 +63,8 @@ class RunReport:
                 lines.append(f"    … and {len(self.created) - limit} more")
         if self.updated:
             lines.append("  records updated:")
-            lines += [f"    {u['target']:<14} {u['source'] or '':<10} {u['values']}" for u in self.updated[:limit]]
+            ordered = sorted(self.updated, key=lambda u: u["source"] or "")
+            lines += [f"    {u['source'] or '':<10} deal {u['target']:<14} {u['values']}" for u in ordered[:limit]]
             if len(self.updated) > limit:
                 lines.append(f"    … and {len(self.updated) - limit} more")
         if self.problems:

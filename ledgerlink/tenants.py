@@ -58,7 +58,8 @@ class Tenant(_Strict):
     accounting: AccountingConnection
     currencies: list[str] = Field(default_factory=lambda: ["ZAR"])
     timezone: str = "Africa/Johannesburg"
-    handoffs: list[str] = Field(default_factory=lambda: ["won-deal-to-invoice"])
+    handoffs: list[Literal["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"]] = Field(
+        default_factory=lambda: ["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"])
     rate_limits: bool = True
 
     @field_validator("currencies")

@@ -8,7 +8,7 @@ that the spec's `derive` rules, `properties` templates and triggers then use. Re
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -64,22 +64,26 @@ def xero_invoice_payment(invoice: dict, tz: ZoneInfo) -> dict[str, Any]:
     try:
         total = _money(invoice, "Total")
         paid = _money(invoice, "AmountPaid")
+        amount_due = _money(invoice, "AmountDue")
+        credited = _money(invoice, "AmountCredited")
         due_at = _ms_date(invoice.get("DueDateString") or invoice.get("DueDate"))
         paid_at = _ms_date(invoice.get("FullyPaidOnDate"))
     except (ValueError, ArithmeticError) as err:
         raise TransformError(f"cannot read invoice {invoice.get('InvoiceNumber')}: {err}") from None
     due_date = due_at.date() if due_at else None
+    unpaid = invoice.get("Status") in ("AUTHORISED", "SUBMITTED") and amount_due > 0
     return {
         "status": invoice.get("Status"),
         "invoice_number": invoice.get("InvoiceNumber"),
         "currency": invoice.get("CurrencyCode"),
         "total": total,
         "amount_paid": paid,
-        "amount_due": _money(invoice, "AmountDue"),
-        "amount_credited": _money(invoice, "AmountCredited"),
+        "amount_due": amount_due,
+        "amount_credited": credited,
         "paid_ratio": (paid / total) if total > 0 else Decimal(0),
         "due_date": due_date,
-        "overdue_from": due_date + timedelta(days=1) if due_date else None,
+        # only an unpaid invoice can turn overdue, so only it needs a second look on that day
+        "overdue_from": due_date + timedelta(days=1) if due_date and unpaid else None,
         "paid_date": paid_at.astimezone(tz).date() if paid_at else None,
         "today": today(tz),
     }
@@ -90,7 +94,7 @@ def render(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.quantize(Decimal("0.01")), "f")
+        return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return str(value)

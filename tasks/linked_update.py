@@ -59,6 +59,7 @@ def update_linked(ctx: HandoffContext, records: list[dict]) -> None:
     known = ctx.store.sync_states.for_records(tenant, spec.name, [i for i in ids if i.lower() in links or i in links])
     problems: list[NewException] = []
     planned: dict[str, dict] = {}
+    revisits: list[dict] = []
     for record_id, record in ids.items():
         link = links.get(record_id.lower()) or links.get(record_id)
         if link is None:
@@ -68,7 +69,7 @@ def update_linked(ctx: HandoffContext, records: list[dict]) -> None:
         try:
             values = derive(spec, get_transform(spec.transform)(record, ctx.tz))
             properties = rendered_properties(spec, values)
-        except (TransformError, ConditionError, KeyError, ValueError) as err:
+        except (TransformError, ConditionError, KeyError, ValueError, ArithmeticError) as err:
             problems.append(_problem(ctx, record_id, "unreadable_source", f"cannot read {record_id}: {err}"))
             continue
         digest = checksum(properties)
@@ -78,11 +79,28 @@ def update_linked(ctx: HandoffContext, records: list[dict]) -> None:
                  "number": link.accounting_number, "raw": values}
         if record_id in known and known[record_id].checksum == digest:
             ctx.counts["skipped_unchanged"] += 1
+            if known[record_id].revisit_on != state["revisit_on"]:
+                revisits.append(state)  # nothing to write, but the next look is due on another day
             _fire_triggers(ctx, [state])  # a trigger whose condition already held still fires once
             continue
         planned[record_id] = state
-    _write(ctx, planned, known, problems)
+    ctx.store.sync_states.save(tenant, spec.name, revisits)
+    _write(ctx, _gate(ctx, planned, problems), known, problems)
     raise_exceptions(ctx, problems)
+
+
+def _gate(ctx: HandoffContext, planned: dict[str, dict], problems: list[NewException]) -> dict[str, dict]:
+    """The spec's expectations suite, if it names one, over the derived values (one row per record)."""
+    spec: LinkedUpdateSpec = ctx.spec
+    if not spec.expectations or not planned:
+        return planned
+    rows = [{"record_id": record_id, **state["raw"]} for record_id, state in planned.items()]
+    result = ctx.gate_for(spec.expectations_path, "record_id").validate(
+        rows, parameters={"tenant_currencies": list(ctx.tenant.currencies)})
+    for record_id, failures in result.failed.items():
+        problems.append(NewException(spec.source.object.rstrip("s"), record_id, failures[0].reason_code,
+                                     "; ".join(f.message for f in failures), failures[0].owner))
+    return {record_id: planned[record_id] for record_id in result.passed}
 
 
 def _write(ctx: HandoffContext, planned: dict[str, dict], known: dict, problems: list[NewException]) -> None:

@@ -19,8 +19,11 @@ def raise_exceptions(ctx: HandoffContext, items: list[NewException]) -> None:
         ctx.problems.append({"record": item.record_id, "reason": item.reason_code,
                              "owner": item.owner, "detail": mask_emails(item.detail)})
     ctx.store.audit.append(ctx.tenant.name, [
-        NewAuditEvent("exception.raised", handoff=ctx.name, run_id=ctx.run_id, deal_id=item.record_id,
-                      after={"reason_code": item.reason_code, "owner": item.owner, "detail": item.detail})
+        NewAuditEvent("exception.raised", handoff=ctx.name, run_id=ctx.run_id,
+                      deal_id=item.record_id if item.record_type == "deal" else None,
+                      customer_id=item.record_id if item.record_type == "company" else None,
+                      after={"record_type": item.record_type, "record_id": item.record_id,
+                             "reason_code": item.reason_code, "owner": item.owner, "detail": item.detail})
         for item in items
     ])
 

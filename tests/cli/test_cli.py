@@ -32,14 +32,27 @@ def demo_home(tmp_path_factory):
     return home, first, second
 
 
-def test_demo_invoices_won_deals_then_a_second_demo_creates_nothing(demo_home):
+def _section(output: str, handoff: str) -> str:
+    """The printed report of one handoff (the demo prints each after its run)."""
+    return output.split(f"{handoff} for tenant demo:")[-1].split("\n== ")[0]
+
+
+def test_demo_runs_all_three_handoffs_then_a_second_demo_changes_nothing(demo_home):
     home, first, second = demo_home
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "invoices created" in first.stdout and "INV-0001" in first.stdout
-    assert "exception queue" in first.stdout and "currency XXX" in first.stdout
+    customers = _section(first.stdout, "contact-to-accounting-contact")
+    assert "customers created in accounting" in customers and "matched to existing contacts" in customers
+    invoices = _section(first.stdout, "won-deal-to-invoice")
+    assert "invoices created" in invoices and "INV-0001" in invoices and "currency XXX" in invoices
+    assert "INV-0001: paid in full" in first.stdout
+    payments = _section(first.stdout, "payment-to-crm")
+    assert "records updated" in payments and "onboarding triggered" in payments
+    assert "invoice_status=paid" in payments and "invoice_status=partially_paid" in payments
     assert second.returncode == 0, second.stderr[-3000:]
-    summary = second.stdout.split("won-deal-to-invoice for tenant demo")[-1]
-    assert "skipped: already invoiced" in summary and "invoices created" not in summary
+    assert "customers created" not in _section(second.stdout, "contact-to-accounting-contact")
+    again = _section(second.stdout, "won-deal-to-invoice")
+    assert "skipped: already invoiced" in again and "invoices created" not in again
+    assert "records updated" not in _section(second.stdout, "payment-to-crm")
 
 
 def test_exceptions_and_audit_commands_answer_from_the_store(demo_home):

@@ -87,3 +87,6 @@ def test_an_unpaid_invoice_turns_overdue_on_the_day_after_its_due_date_without_c
     assert spine.deal(deal_id)["ledgerlink_invoice_status"] == "overdue"
     assert result["counts"]["records_updated"] >= 1
     assert spine.stats("xero")["calls"].get("GET /api.xro/2.0/Invoices", 0) >= 1
+    invoice_id = spine.invoice_for(deal_id)["InvoiceID"]
+    later = due + timedelta(days=30)
+    assert invoice_id not in spine.store().sync_states.due("demo", "payment-to-crm", later)  # looked at once, not forever
