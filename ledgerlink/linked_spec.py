@@ -21,50 +21,41 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_condition(text: str) -> str:
-    try:
-        parse_condition(text)
-    except ConditionError as err:
-        raise ValueError(str(err)) from None
-    return text
-
-
 class Side(_Strict):
     system: Literal["crm", "accounting"]
     object: str
     id_field: str = "id"
 
 
-class Rule(_Strict):
+class _Conditional(_Strict):
+    """Anything with a `when` condition: checked when the spec loads, parsed (never eval'd) to run."""
+
     when: str
-    value: str
 
     @field_validator("when")
     @classmethod
     def _parses(cls, value: str) -> str:
-        return _check_condition(value)
+        try:
+            parse_condition(value)
+        except ConditionError as err:
+            raise ValueError(str(err)) from None
+        return value
 
     @property
     def condition(self) -> Condition:
         return parse_condition(self.when)
 
 
-class TriggerSpec(_Strict):
+class Rule(_Conditional):
+    value: str
+
+
+class TriggerSpec(_Conditional):
     """Fires once per record when `when` first holds: a Prefect event (and an audit event)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,63}$")
-    when: str
     event: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{2,127}$")
     description: str = ""
-
-    @field_validator("when")
-    @classmethod
-    def _parses(cls, value: str) -> str:
-        return _check_condition(value)
-
-    @property
-    def condition(self) -> Condition:
-        return parse_condition(self.when)
 
 
 # What the engine can read and write today; a spec naming anything else is refused at load.
