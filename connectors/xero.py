@@ -253,6 +253,16 @@ class XeroConnector:
         """Pages of contacts changed since `since` (all when None): the matching directory."""
         return self._modified_since("/Contacts", "Contacts", since, page_size)
 
+    def payments_modified_since(self, since: datetime | None,
+                                page_size: int = 1000) -> Iterator[list[dict]]:
+        """Pages of payments changed since `since`: Xero sends no webhook for payments, so poll."""
+        return self._modified_since("/Payments", "Payments", since, page_size)
+
+    def credit_notes_modified_since(self, since: datetime | None,
+                                    page_size: int = 1000) -> Iterator[list[dict]]:
+        """Pages of credit notes changed since `since` (their allocations reduce invoices)."""
+        return self._modified_since("/CreditNotes", "CreditNotes", since, page_size)
+
     def _modified_since(self, path: str, key: str, since: datetime | None,
                         page_size: int) -> Iterator[list[dict]]:
         if not 1 <= page_size <= 1000:

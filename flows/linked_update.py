@@ -43,6 +43,8 @@ def run_linked_update(handoff: str, tenant: str) -> dict:
         if due:
             logger.info("revisiting %d record(s) whose declared date has come", len(due))
             update_linked(quote(ctx), quote(by_id(due)))
+        for kind in spec.follow:  # payments and credit notes change invoices: re-read those invoices
+            _follow(ctx, kind, by_id)
         cursor = ctx.store.cursors.get(tenant, spec.name)
         since = datetime.fromisoformat(cursor) if cursor else None
         for number, page in enumerate(changed(since), start=1):
@@ -61,6 +63,31 @@ def run_linked_update(handoff: str, tenant: str) -> dict:
         publish_report(quote(report))
         ctx.close()
     return report.as_dict()
+
+
+FOLLOWERS = {  # kind -> (connector method, the invoice ids a record touches)
+    "payments": ("payments_modified_since",
+                 lambda p: [(p.get("Invoice") or {}).get("InvoiceID")]),
+    "credit_notes": ("credit_notes_modified_since",
+                     lambda c: [(a.get("Invoice") or {}).get("InvoiceID") for a in c.get("Allocations") or []]),
+}
+
+
+def _follow(ctx, kind: str, by_id) -> None:
+    """Read `kind` changed since its own cursor; re-read (by id) the invoices those changes touch."""
+    key = f"{ctx.spec.name}:{kind}"
+    cursor = ctx.store.cursors.get(ctx.tenant.name, key)
+    since = datetime.fromisoformat(cursor) if cursor else None
+    method, invoices_of = FOLLOWERS[kind]
+    for page in getattr(ctx.accounting, method)(since):
+        ids = sorted({i for record in page for i in invoices_of(record) if i})
+        ctx.counts[f"{kind}_read"] += len(page)
+        if ids:
+            update_linked(quote(ctx), quote(by_id(ids)))
+        newest = max((_updated(record) for record in page if record.get("UpdatedDateUTC")), default=None)
+        if newest and (since is None or newest > since):
+            ctx.store.cursors.set(ctx.tenant.name, key, newest.isoformat())
+            since = newest
 
 
 def _updated(record: dict) -> datetime | None:

@@ -74,6 +74,8 @@ class LinkedUpdateSpec(_Strict):
     derive: dict[str, list[Rule]] = Field(default_factory=dict, description="value -> first matching rule")
     properties: dict[str, str] = Field(description="target property -> template over the values")
     revisit: str | None = Field(default=None, description="value holding a date to look again on")
+    follow: list[Literal["payments", "credit_notes"]] = Field(
+        default_factory=list, description="also read these changes and re-read the invoices they touch")
     expectations: str | None = None
     triggers: list[TriggerSpec] = Field(default_factory=list)
     batch_size: int = Field(default=100, ge=1, le=100)
@@ -103,6 +105,14 @@ class LinkedUpdateSpec(_Strict):
         if (value.system, value.object) not in SUPPORTED_SOURCES:
             raise ValueError(f"reading {value.system} {value.object} is not supported yet "
                              f"(supported: {', '.join(f'{s} {o}' for s, o in sorted(SUPPORTED_SOURCES))})")
+        return value
+
+    @field_validator("follow")
+    @classmethod
+    def _follow_invoices(cls, value: list[str], info) -> list[str]:
+        source = info.data.get("source")
+        if value and source is not None and (source.system, source.object) != ("accounting", "invoices"):
+            raise ValueError("follow: payments and credit notes lead to invoices; the source must be accounting invoices")
         return value
 
     @field_validator("target")

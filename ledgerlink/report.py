@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 COUNT_LABELS = [
     ("deals_read", "deals read (changed since last run)"),
     ("records_read", "records read (changed since last run)"),
+    ("payments_read", "payments read (changed since last run)"),
+    ("credit_notes_read", "credit notes read (changed since last run)"),
     ("companies_read", "companies read (changed since last run)"),
     ("customers_updated", "customers updated in accounting"),
     ("customers_written_back", "accounting ids written back to CRM companies"),
