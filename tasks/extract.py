@@ -48,7 +48,10 @@ def enrich_deals(ctx: HandoffContext, deals: list[dict]) -> list[dict]:
     line_ids = ctx.crm.read_associations("deals", "line_items", ids)
     wanted_companies = sorted({found[0] for found in company_ids.values() if found})
     wanted_lines = sorted({line for found in line_ids.values() for line in found})
-    companies = ctx.crm.batch_read("companies", wanted_companies, properties_for(mapping, "company"))
+    company_properties = set(properties_for(mapping, "company")) | {  # the contact handoff's fields too
+        path.split(".", 1)[1] for path in ctx.customer_spec.fields_for(ctx.tenant.crm.system).values()
+        if path.startswith("company.")}
+    companies = ctx.crm.batch_read("companies", wanted_companies, sorted(company_properties - {"id"}))
     lines = ctx.crm.batch_read("line_items", wanted_lines, properties_for(mapping, "line"))
     bundles = []
     for deal in deals:
