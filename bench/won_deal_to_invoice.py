@@ -42,6 +42,7 @@ def main() -> None:
         first = won_deal_to_invoice(tenant="demo")
         first_s = time.perf_counter() - started
         calls_first = _calls(sandboxes)
+        throttled = sum(state.stats.snapshot()["rate_limited"] for state in (sandboxes.hubspot, sandboxes.xero))
         started = time.perf_counter()
         second = won_deal_to_invoice(tenant="demo")
         second_s = time.perf_counter() - started
@@ -54,7 +55,8 @@ def main() -> None:
     print(f"first run : {first_s:7.2f}s  {won / first_s:8.1f} won deals/s  {invoices / first_s:8.1f} invoices/s  "
           f"invoices {invoices}  exceptions {first['counts'].get('exceptions', 0)}")
     print(f"            API calls {calls_first} → {calls_first / max(invoices, 1):.3f} calls per invoice "
-          f"({first['api']['hubspot']['calls']} HubSpot, {first['api']['xero']['calls']} Xero)")
+          f"({first['api']['hubspot']['calls']} HubSpot, {first['api']['xero']['calls']} Xero), "
+          f"429s answered by the sandboxes {throttled}")
     print(f"second run: {second_s:7.2f}s  API calls {calls_second}  writes {second['counts'].get('invoices_created', 0)}")
     print(f"peak RSS  : {rss_mb:.0f} MB (this process: sandboxes + flow)")
 
