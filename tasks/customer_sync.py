@@ -11,7 +11,7 @@ from ledgerlink.privacy import mask_value
 from ledgerlink.store.audit_log import NewAuditEvent
 from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
-from tasks.customers import EDIT_CONFLICT, HANDOFF
+from tasks.customers import EDIT_CONFLICT, HANDOFF, owned_fingerprint
 from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 from tasks.record import raise_exceptions
 
@@ -33,13 +33,12 @@ def report_accounting_edits(ctx: HandoffContext, contacts: list[dict]) -> int:
         if state is None or not state.values:
             continue
         changed = [f for f in spec.owned_fields
-                   if (contact.get(XERO_FIELDS[f]) or None) != (state.values.get(f) or None)]
+                   if owned_fingerprint(contact.get(XERO_FIELDS[f])) != state.values.get(f)]
         if not changed:
             clean.append(cid)
             continue
-        detail = "; ".join(f"{f} is {mask_value(contact.get(XERO_FIELDS[f]) or '(empty)')} in "
-                           f"{ctx.tenant.accounting.system}, {mask_value(state.values.get(f) or '(empty)')} as last "
-                           f"sent from the CRM" for f in changed)
+        detail = "; ".join(f"{f} is now {mask_value(contact.get(XERO_FIELDS[f]) or '(empty)')} in "
+                           f"{ctx.tenant.accounting.system}, not what the CRM last sent" for f in changed)
         conflicts.append(NewException("company", cid, EDIT_CONFLICT,
                                       f"edited in {ctx.tenant.accounting.system}, but the CRM owns these fields: "
                                       f"{detail}. Fix it in the CRM, or revert it in accounting.",

@@ -20,6 +20,7 @@ from ledgerlink.customer_spec import CustomerSyncSpec
 from ledgerlink.mapping import MappingError, party_from_fields, read_fields
 from ledgerlink.matching import ContactCandidate, ContactDirectory
 from ledgerlink.model import Party, WriteResult
+from ledgerlink.privacy import fingerprint
 from ledgerlink.store.audit_log import NewAuditEvent
 from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
@@ -42,8 +43,14 @@ def party_hash(party: Party) -> str:
 
 
 def owned_values(party: Party) -> dict[str, str | None]:
-    """The CRM-owned fields as the accounting system stores them (for edit-conflict checks)."""
-    return {"name": party.name, "email": party.email, "vat_number": party.vat_number}
+    """Fingerprints of the CRM-owned fields as written (edit-conflict checks compare fingerprints,
+    so the store keeps no customer's name or email in clear)."""
+    return {field: owned_fingerprint(value)
+            for field, value in (("name", party.name), ("email", party.email), ("vat_number", party.vat_number))}
+
+
+def owned_fingerprint(value: str | None) -> str | None:
+    return fingerprint(value.strip().casefold()) if value and value.strip() else None
 
 
 def contact_directory(ctx: HandoffContext) -> ContactDirectory:
