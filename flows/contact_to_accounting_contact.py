@@ -7,21 +7,18 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from ledgerlink.report import RunReport
-from ledgerlink.transforms import _ms_date
-from tasks.connect import handoff_context, run_is_alive
+from flows.linked_update import _advance
+from ledgerlink.timestamps import epoch_ms
 from tasks.customer_sync import report_accounting_edits, write_back_customers
 from tasks.customers import HANDOFF, ensure_customers
 from tasks.extract import flatten
 from tasks.record import raise_exceptions
-from tasks.report import publish_report
+from tasks.run_record import handoff_run
 
 ACCOUNTING_CURSOR = f"{HANDOFF}:accounting"
 
@@ -30,13 +27,8 @@ ACCOUNTING_CURSOR = f"{HANDOFF}:accounting"
 def contact_to_accounting_contact(tenant: str = "demo") -> dict:
     """Create or update accounting contacts from finance-ready CRM companies; ids both ways."""
     logger = get_run_logger()
-    started = time.monotonic()
-    run_id = str(flow_run.id) if flow_run.id else None
-    ctx = handoff_context(tenant, HANDOFF, run_id=run_id, run_alive=run_is_alive)
-    spec = ctx.customer_spec
-    run_pk = ctx.store.runs.start(tenant, HANDOFF, run_id)
-    status = "failed"
-    try:
+    with handoff_run(tenant, HANDOFF) as ctx:
+        spec = ctx.customer_spec
         _report_accounting_edits(ctx)
         cursor = ctx.store.cursors.get(tenant, HANDOFF)
         since = int(cursor) if cursor else 0
@@ -48,19 +40,13 @@ def contact_to_accounting_contact(tenant: str = "demo") -> dict:
                                        update_changed=True)
             raise_exceptions(ctx, list(outcome.problems.values()))
             write_back_customers(quote(ctx))
-            newest = max((_modified_ms(c) for c in page), default=since)
+            newest = max((epoch_ms((c.get("properties") or {}).get("hs_lastmodifieddate")) for c in page),
+                         default=since)
             if newest > since:
                 ctx.store.cursors.set(tenant, HANDOFF, str(newest))
                 since = newest
             logger.info("page %d: %d companies", number, len(page))
-        status = "completed"
-    finally:
-        report = RunReport(tenant, HANDOFF, status, round(time.monotonic() - started, 2), dict(ctx.counts),
-                           ctx.created, ctx.problems, ctx.api_stats(), run_id, updated=ctx.updated)
-        ctx.store.runs.finish(run_pk, status, report.counts, report.api)
-        publish_report(quote(report))
-        ctx.close()
-    return report.as_dict()
+    return ctx.report.as_dict()
 
 
 def _report_accounting_edits(ctx) -> None:
@@ -68,12 +54,4 @@ def _report_accounting_edits(ctx) -> None:
     since = datetime.fromisoformat(cursor) if cursor else None
     for page in ctx.accounting.contacts_modified_since(since):
         report_accounting_edits(quote(ctx), quote(page))
-        newest = max((_ms_date(c.get("UpdatedDateUTC")) for c in page if c.get("UpdatedDateUTC")), default=None)
-        if newest and (since is None or newest > since):
-            ctx.store.cursors.set(ctx.tenant.name, ACCOUNTING_CURSOR, newest.isoformat())
-            since = newest
-
-
-def _modified_ms(company: dict) -> int:
-    stamp = _ms_date((company.get("properties") or {}).get("hs_lastmodifieddate"))
-    return int(stamp.timestamp() * 1000) if stamp else 0
+        since = _advance(ctx, ACCOUNTING_CURSOR, page, since)

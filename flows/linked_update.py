@@ -7,18 +7,15 @@ spec by name or path, so a new handoff of this kind needs a YAML file and no flo
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from ledgerlink import transforms
-from ledgerlink.report import RunReport
-from tasks.connect import handoff_context, run_is_alive
+from ledgerlink.timestamps import parse_timestamp
 from tasks.linked_update import update_linked
-from tasks.report import publish_report
+from tasks.run_record import handoff_run
 
 READERS = {  # (system, object) -> how to read changed records and records by id (linked_spec.SUPPORTED_SOURCES)
     ("accounting", "invoices"): ("invoices_modified_since", "invoices_by_ids"),
@@ -27,18 +24,12 @@ READERS = {  # (system, object) -> how to read changed records and records by id
 
 def run_linked_update(handoff: str, tenant: str) -> dict:
     logger = get_run_logger()
-    started = time.monotonic()
-    run_id = str(flow_run.id) if flow_run.id else None
-    ctx = handoff_context(tenant, handoff, run_id=run_id, run_alive=run_is_alive)
-    spec = ctx.spec
-    if spec.kind != "update-linked":
-        ctx.close()
-        raise ValueError(f"{handoff} is a {spec.kind} handoff, not update-linked")
-    source = ctx.accounting if spec.source.system == "accounting" else ctx.crm
-    changed, by_id = (getattr(source, name) for name in READERS[(spec.source.system, spec.source.object)])
-    run_pk = ctx.store.runs.start(tenant, spec.name, run_id)
-    status = "failed"
-    try:
+    with handoff_run(tenant, handoff) as ctx:
+        spec = ctx.spec
+        if spec.kind != "update-linked":
+            raise ValueError(f"{handoff} is a {spec.kind} handoff, not update-linked")
+        source = ctx.accounting if spec.source.system == "accounting" else ctx.crm
+        changed, by_id = (getattr(source, name) for name in READERS[(spec.source.system, spec.source.object)])
         due = ctx.store.sync_states.due(tenant, spec.name, transforms.today(ctx.tz))
         if due:
             logger.info("revisiting %d record(s) whose declared date has come", len(due))
@@ -50,19 +41,18 @@ def run_linked_update(handoff: str, tenant: str) -> dict:
         for number, page in enumerate(changed(since), start=1):
             ctx.counts["records_read"] += len(page)
             update_linked(quote(ctx), quote(page))
-            newest = max((_updated(record) for record in page), default=None)
-            if newest and (since is None or newest > since):
-                ctx.store.cursors.set(tenant, spec.name, newest.isoformat())  # the page's writes are durable
-                since = newest
+            since = _advance(ctx, spec.name, page, since)  # the page's writes are durable
             logger.info("page %d: %d records, %d updated so far", number, len(page), ctx.counts["records_updated"])
-        status = "completed"
-    finally:
-        report = RunReport(tenant, spec.name, status, round(time.monotonic() - started, 2), dict(ctx.counts),
-                           ctx.created, ctx.problems, ctx.api_stats(), run_id, updated=ctx.updated)
-        ctx.store.runs.finish(run_pk, status, report.counts, report.api)
-        publish_report(quote(report))
-        ctx.close()
-    return report.as_dict()
+    return ctx.report.as_dict()
+
+
+def _advance(ctx, key: str, page: list[dict], since: datetime | None) -> datetime | None:
+    """Move an accounting-side cursor to the newest UpdatedDateUTC of a page that is done."""
+    newest = max((parse_timestamp(r.get("UpdatedDateUTC")) for r in page if r.get("UpdatedDateUTC")), default=None)
+    if newest and (since is None or newest > since):
+        ctx.store.cursors.set(ctx.tenant.name, key, newest.isoformat())
+        return newest
+    return since
 
 
 FOLLOWERS = {  # kind -> (connector method, the invoice ids a record touches)
@@ -84,16 +74,7 @@ def _follow(ctx, kind: str, by_id) -> None:
         ctx.counts[f"{kind}_read"] += len(page)
         if ids:
             update_linked(quote(ctx), quote(by_id(ids)))
-        newest = max((_updated(record) for record in page if record.get("UpdatedDateUTC")), default=None)
-        if newest and (since is None or newest > since):
-            ctx.store.cursors.set(ctx.tenant.name, key, newest.isoformat())
-            since = newest
-
-
-def _updated(record: dict) -> datetime | None:
-    from ledgerlink.transforms import _ms_date
-
-    return _ms_date(record.get("UpdatedDateUTC"))
+        since = _advance(ctx, key, page, since)
 
 
 @flow(name="payment-to-crm", log_prints=False)

@@ -8,21 +8,17 @@
 
 from __future__ import annotations
 
-import time
-
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from ledgerlink.report import RunReport
-from tasks.connect import handoff_context, run_is_alive
+from ledgerlink.timestamps import epoch_ms
 from tasks.deal_customers import customers_for_deals
 from tasks.extract import deal_properties, enrich_deals, read_deals_by_id
 from tasks.gate import gate_candidates
 from tasks.load import create_invoices, settle_interrupted
 from tasks.reference_data import load_tax_rates
 from tasks.record import raise_exceptions
-from tasks.report import publish_report
+from tasks.run_record import handoff_run
 from tasks.transform import build_invoices, map_deals, select_won_unlinked
 from tasks.writeback import write_back_invoices
 
@@ -47,23 +43,11 @@ def process_deals(ctx, deals: list[dict]) -> None:
     create_invoices(context, quote(invoices), quote(candidates.checksums))
 
 
-def modified_ms(deal: dict) -> int:
-    from ledgerlink.mapping import _timestamp
-
-    stamp = _timestamp("hs_lastmodifieddate", (deal.get("properties") or {}).get("hs_lastmodifieddate"))
-    return int(stamp.timestamp() * 1000) if stamp else 0
-
-
 @flow(name=HANDOFF, log_prints=False, validate_parameters=True)
 def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> dict:
     """Run the handoff for one tenant. `max_pages` bounds a run (the cursor resumes the rest next time)."""
     logger = get_run_logger()
-    started = time.monotonic()
-    run_id = str(flow_run.id) if flow_run.id else None
-    ctx = handoff_context(tenant, HANDOFF, run_id=run_id, run_alive=run_is_alive)
-    run_pk = ctx.store.runs.start(tenant, HANDOFF, run_id)
-    status = "failed"
-    try:
+    with handoff_run(tenant, HANDOFF) as ctx:
         load_tax_rates(quote(ctx))
         again = settle_interrupted(quote(ctx)) + [item.record_id for item in ctx.store.exceptions.list(
             tenant, HANDOFF, status="retrying", limit=5_000)]
@@ -78,7 +62,8 @@ def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> d
             ctx.counts["deals_read"] += len(page)
             process_deals(ctx, page)
             write_back_invoices(quote(ctx))
-            newest = max((modified_ms(deal) for deal in page), default=since)
+            newest = max((epoch_ms((deal.get("properties") or {}).get("hs_lastmodifieddate")) for deal in page),
+                         default=since)
             if newest > since:
                 ctx.store.cursors.set(tenant, HANDOFF, str(newest))  # every write of this page is durable now
                 since = newest
@@ -86,11 +71,4 @@ def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> d
                         ctx.counts["invoices_created"], ctx.counts["exceptions"])
             if max_pages and number >= max_pages:
                 break
-        status = "completed"
-    finally:
-        report = RunReport(tenant, HANDOFF, status, round(time.monotonic() - started, 2), dict(ctx.counts),
-                           ctx.created, ctx.problems, ctx.api_stats(), run_id)
-        ctx.store.runs.finish(run_pk, status, report.counts, report.api)
-        publish_report(quote(report))
-        ctx.close()
-    return report.as_dict()
+    return ctx.report.as_dict()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from ledgerlink.model import Address, DealStatus, Invoice, InvoiceLine, Party, TaxTreatment
 from ledgerlink.money import ISO_CURRENCIES, Money, MoneyError, minor_units, to_decimal
 from ledgerlink.spec import CrmMapping, InvoiceRules
+from ledgerlink.timestamps import parse_timestamp
 
 
 class MappingError(ValueError):
@@ -89,16 +90,10 @@ def _decimal(field_name: str, value: Any) -> Decimal | None:
 
 
 def _timestamp(field_name: str, value: Any) -> datetime | None:
-    if value is None:
-        return None
-    text = str(value).strip()
     try:
-        if text.isdigit():
-            return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_timestamp(value)
     except (ValueError, OverflowError):
         raise MappingError(field_name, value, "is not a date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def draft_from_bundle(bundle: dict, mapping: CrmMapping, tz: ZoneInfo) -> DealDraft:

@@ -7,10 +7,12 @@ that the spec's `derive` rules, `properties` templates and triggers then use. Re
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
+
+from ledgerlink.timestamps import parse_timestamp
 
 Transform = Callable[[dict, ZoneInfo], dict[str, Any]]
 TRANSFORMS: dict[str, Transform] = {}
@@ -38,18 +40,6 @@ def today(tz: ZoneInfo) -> date:
     return datetime.now(tz).date()
 
 
-def _ms_date(value: Any) -> datetime | None:
-    """Xero's '/Date(1700000000000+0000)/' (or ISO text) as an aware datetime."""
-    if value in (None, ""):
-        return None
-    text = str(value)
-    if text.startswith("/Date("):
-        millis = int(text[6:].split(")")[0].split("+")[0].split("-")[0])
-        return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def _money(record: dict, key: str) -> Decimal:
     value = record.get(key, 0) or 0
     if isinstance(value, float):
@@ -66,8 +56,8 @@ def xero_invoice_payment(invoice: dict, tz: ZoneInfo) -> dict[str, Any]:
         paid = _money(invoice, "AmountPaid")
         amount_due = _money(invoice, "AmountDue")
         credited = _money(invoice, "AmountCredited")
-        due_at = _ms_date(invoice.get("DueDateString") or invoice.get("DueDate"))
-        paid_at = _ms_date(invoice.get("FullyPaidOnDate"))
+        due_at = parse_timestamp(invoice.get("DueDateString") or invoice.get("DueDate"))
+        paid_at = parse_timestamp(invoice.get("FullyPaidOnDate"))
     except (ValueError, ArithmeticError) as err:
         raise TransformError(f"cannot read invoice {invoice.get('InvoiceNumber')}: {err}") from None
     due_date = due_at.date() if due_at else None

@@ -32,6 +32,7 @@ class HandoffContext:
     updated: list[dict] = field(default_factory=list)  # records an update-linked run changed
     directory: Any = None  # the accounting contact directory, read once per run when needed
     customer_spec: Any = None  # contact-to-accounting-contact, which every handoff uses for customers
+    report: Any = None  # the RunReport, once the run has ended (tasks.run_record)
     run_alive: Callable[[str | None], bool] = lambda run_id: False  # is another run still working?
     _gate: Any = None
 
