@@ -40,6 +40,15 @@ class Condition:
         return {node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name)} - {"null", "true", "false"}
 
 
+def check_condition(text: str) -> str:
+    """For spec validators: the text unchanged if it parses, else ValueError naming the problem."""
+    try:
+        parse_condition(text)
+    except ConditionError as err:
+        raise ValueError(str(err)) from None
+    return text
+
+
 def parse_condition(text: str) -> Condition:
     try:
         tree = ast.parse(text, mode="eval")

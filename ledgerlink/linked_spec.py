@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ledgerlink.conditions import Condition, ConditionError, parse_condition
+from ledgerlink.conditions import Condition, check_condition, parse_condition
 from ledgerlink.settings import project_root
 
 
@@ -35,11 +35,7 @@ class _Conditional(_Strict):
     @field_validator("when")
     @classmethod
     def _parses(cls, value: str) -> str:
-        try:
-            parse_condition(value)
-        except ConditionError as err:
-            raise ValueError(str(err)) from None
-        return value
+        return check_condition(value)
 
     @property
     def condition(self) -> Condition:

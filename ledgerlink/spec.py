@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ledgerlink.conditions import Condition, ConditionError, parse_condition
+from ledgerlink.conditions import Condition, check_condition, parse_condition
 from ledgerlink.model import DealStatus, InvoiceStatus, TaxTreatment
 from ledgerlink.settings import project_root
 
@@ -90,11 +90,7 @@ class HandoffSpec(_Strict):
     @field_validator("trigger")
     @classmethod
     def _trigger_parses(cls, value: str) -> str:
-        try:
-            parse_condition(value)
-        except ConditionError as err:
-            raise ValueError(str(err)) from None
-        return value
+        return check_condition(value)
 
     @property
     def trigger_condition(self) -> Condition:
