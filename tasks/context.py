@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from ledgerlink.customer_spec import CustomerSyncSpec
+from ledgerlink.linked_spec import LinkedUpdateSpec
 from ledgerlink.mapping import TaxRate
 from ledgerlink.spec import CrmMapping, HandoffSpec
 from ledgerlink.store import Store
@@ -20,7 +22,7 @@ from ledgerlink.tenants import Tenant
 @dataclass
 class HandoffContext:
     tenant: Tenant
-    spec: HandoffSpec
+    spec: HandoffSpec | LinkedUpdateSpec | CustomerSyncSpec  # the run's handoff, any kind
     store: Store
     crm: Any  # a CRM connector (connectors.hubspot.HubSpotConnector)
     accounting: Any  # an accounting connector (connectors.xero.XeroConnector)
@@ -34,7 +36,7 @@ class HandoffContext:
     customer_spec: Any = None  # contact-to-accounting-contact, which every handoff uses for customers
     report: Any = None  # the RunReport, once the run has ended (tasks.run_record)
     run_alive: Callable[[str | None], bool] = lambda run_id: False  # is another run still working?
-    _gate: Any = None
+    _gate: Any = None  # suite path -> Gate, see gate_for
 
     @property
     def mapping(self) -> CrmMapping:
