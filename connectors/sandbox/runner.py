@@ -12,15 +12,12 @@ import contextlib
 import gc
 import json
 import os
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import uvicorn
 
+from connectors.loopback import LoopbackServer
 from connectors.sandbox import jsonio
 from connectors.sandbox.hubspot_app import build_hubspot_app
 from connectors.sandbox.hubspot_state import HubSpotState
@@ -28,52 +25,6 @@ from connectors.sandbox.xero_app import build_xero_app
 from connectors.sandbox.xero_state import DEFAULT_TENANT_ID, XeroState
 
 STATE_FORMAT = "ledgerlink-sandboxes/1"
-
-
-class _ServerThread:
-    """One uvicorn server on a pre-bound socket, running in a daemon thread."""
-
-    def __init__(self, app: Any, host: str, port: int, name: str) -> None:
-        # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets
-        # of such listeners, and without it keep-alive calls stall ~40 ms on delayed ACKs.
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind((host, port))
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=1, timeout_keep_alive=30)
-        self.server = uvicorn.Server(config)
-        self.server.capture_signals = _no_signals  # type: ignore[method-assign]  # never touch signals
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
-                                       name=f"sandbox-{name}", daemon=True)
-
-    def start(self, timeout: float = 10.0) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"sandbox server {self.thread.name} did not start")
-            time.sleep(0.01)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout)
-        try:
-            self.socket.close()
-        except OSError:
-            pass
-
-
-class _NoSignals:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-
-def _no_signals() -> _NoSignals:
-    return _NoSignals()
 
 
 @dataclass
@@ -86,7 +37,7 @@ class Sandboxes:
     xero_url: str
     state_path: Path | None = None
     seed_report: Any = None            # seed.SeedReport when this start seeded the books
-    _servers: list[_ServerThread] = field(default_factory=list, repr=False)
+    _servers: list[LoopbackServer] = field(default_factory=list, repr=False)
     _stopped: bool = field(default=False, repr=False)
 
     # ---- credentials --------------------------------------------------------------------
@@ -235,10 +186,10 @@ def start_sandboxes(state_path: Path | str | None = None, limits: bool = True, t
         settings.enabled = limits
         settings.time_scale = time_scale
     servers = [
-        _ServerThread(build_hubspot_app(hubspot, burst=hubspot_burst, daily=hubspot_daily,
-                                        latency_s=latency_s), host, hubspot_port, "hubspot"),
-        _ServerThread(build_xero_app(xero, latency_s=latency_s, **(xero_limits or {})),
-                      host, xero_port, "xero"),
+        LoopbackServer(build_hubspot_app(hubspot, burst=hubspot_burst, daily=hubspot_daily, latency_s=latency_s),
+                       "sandbox-hubspot", host=host, port=hubspot_port),
+        LoopbackServer(build_xero_app(xero, latency_s=latency_s, **(xero_limits or {})),
+                       "sandbox-xero", host=host, port=xero_port),
     ]
     try:
         for server in servers:

@@ -12,69 +12,28 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
-import uvicorn
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from connectors.loopback import LoopbackServer
+
 BOT_TOKEN = "xoxb-ledgerlink-fake"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT"
 
 
-# -- a uvicorn server on loopback, in a thread --------------------------------------------------
-class LoopbackServer:
-    """One uvicorn server on 127.0.0.1 and a free port, in a daemon thread."""
-
-    def __init__(self, app: Any, name: str = "slack") -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._server.capture_signals = _no_signals  # type: ignore[method-assign]
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._socket]},
-                                        name=f"loopback-{name}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"loopback server {name} did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(5)
-        self._socket.close()
-
-
-class _NoSignals:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-
-def _no_signals() -> _NoSignals:
-    return _NoSignals()
-
-
 def serve(app: Any, name: str = "slack") -> LoopbackServer:
     """Serve any ASGI app (e.g. `interactivity_app(...)`) on loopback until `.stop()`."""
-    return LoopbackServer(app, name)
+    return LoopbackServer(app, name).start()
 
 
 # -- the fake -----------------------------------------------------------------------------------
@@ -212,7 +171,7 @@ class FakeSlack:
 def start_fake_slack(token: str = BOT_TOKEN) -> FakeSlack:
     """Start the fake on 127.0.0.1 and a free port; call `.stop()` when done."""
     fake = FakeSlack(token=token)
-    fake._server = LoopbackServer(fake.app(), "fake-slack")
+    fake._server = LoopbackServer(fake.app(), "fake-slack").start()
     return fake
 
 
