@@ -16,7 +16,8 @@ from typing import Any
 
 from connectors.sandbox.timeutil import day_ms, ms_date, parse_xero_date, today_utc, xero_date_string
 from connectors.sandbox.xero_invoices import (
-    LINE_AMOUNT_TYPES, ZERO, ZERO_GUID, Books, apply_contact, apply_currency, contact_summary,
+    LINE_AMOUNT_TYPES, ZERO, ZERO_GUID, Books, apply_contact, apply_currency, apply_document_number,
+    contact_summary,
     document_lines, line_totals, money)
 from connectors.sandbox.xero_where import Field
 
@@ -93,7 +94,9 @@ def prepare_credit_note(books: Books, raw: dict[str, Any], existing: dict[str, A
     note["LineAmountTypes"] = LINE_AMOUNT_TYPES.get(str(amount_types).lower(), "")
     if not note["LineAmountTypes"]:
         errors.append(f"LineAmountTypes must be Exclusive, Inclusive or NoTax, got {amount_types!r}")
-    _apply_number(books, raw, note, errors, taken_numbers)
+    apply_document_number(raw, note, errors, taken_numbers, number_field="CreditNoteNumber",
+                          id_field="CreditNoteID", numbered_type="ACCRECCREDIT", label="Credit Note",
+                          find=books.credit_note_by_number)
     if "LineItems" in raw or existing is None:
         old_ids = {li["LineItemID"] for li in (existing or {}).get("LineItems", [])}
         note["LineItems"] = document_lines(books, raw.get("LineItems"), side=SIDES.get(note["Type"], "ACCREC"),
@@ -106,22 +109,6 @@ def prepare_credit_note(books: Books, raw: dict[str, Any], existing: dict[str, A
         errors.append("The credit note total cannot be less than the credit already used")
     note["RemainingCredit"] = money(note["Total"] - used)
     return draft
-
-
-def _apply_number(books: Any, raw: dict[str, Any], note: dict[str, Any], errors: list[str],
-                  taken: set[str]) -> None:
-    number = raw.get("CreditNoteNumber")
-    if number in (None, ""):
-        note.setdefault("CreditNoteNumber", "")
-        return
-    number = str(number).strip()
-    if len(number) > 255:
-        errors.append("CreditNoteNumber must not exceed 255 characters")
-    if note["Type"] == "ACCRECCREDIT" and number != note.get("CreditNoteNumber"):
-        other = books.credit_note_by_number(number)
-        if (other is not None and other["CreditNoteID"] != note["CreditNoteID"]) or number.lower() in taken:
-            errors.append("Credit Note # must be unique.")
-    note["CreditNoteNumber"] = number
 
 
 def render_credit_note(note: dict[str, Any], contact: dict[str, Any] | None, payments: list[dict[str, Any]],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from connectors.sandbox.timeutil import day_ms, ms_date, parse_xero_date, today_utc, xero_date_string
 
@@ -134,7 +134,8 @@ def prepare_invoice(books: Books, raw: dict[str, Any], existing: dict[str, Any] 
     inv["LineAmountTypes"] = LINE_AMOUNT_TYPES.get(str(amount_types).lower(), "")
     if not inv["LineAmountTypes"]:
         errors.append(f"LineAmountTypes must be Exclusive, Inclusive or NoTax, got {amount_types!r}")
-    _apply_number(books, raw, inv, errors, taken_numbers)
+    apply_document_number(raw, inv, errors, taken_numbers, number_field="InvoiceNumber", id_field="InvoiceID",
+                          numbered_type="ACCREC", label="Invoice", find=books.invoice_by_number)
     if "LineItems" in raw or existing is None:
         lines = raw.get("LineItems")
         if not isinstance(lines, list) or not lines:
@@ -195,20 +196,23 @@ def apply_currency(books: Books, raw: dict[str, Any], inv: dict[str, Any], error
         inv.setdefault("CurrencyRate", DEFAULT_RATES.get(code, Decimal("1.000000")))
 
 
-def _apply_number(books: Books, raw: dict[str, Any], inv: dict[str, Any], errors: list[str],
-                  taken: set[str]) -> None:
-    number = raw.get("InvoiceNumber")
+def apply_document_number(raw: dict[str, Any], doc: dict[str, Any], errors: list[str], taken: set[str], *,
+                          number_field: str, id_field: str, numbered_type: str, label: str,
+                          find: Callable[[str], dict[str, Any] | None]) -> None:
+    """A client-given document number (invoice or credit note): ≤ 255 characters and, for sales
+    documents, unique in the organisation — Xero's rule and messages for both kinds."""
+    number = raw.get(number_field)
     if number in (None, ""):
-        inv.setdefault("InvoiceNumber", "")
+        doc.setdefault(number_field, "")
         return
     number = str(number).strip()
     if len(number) > 255:
-        errors.append("InvoiceNumber must not exceed 255 characters")
-    if inv["Type"] == "ACCREC" and number != inv.get("InvoiceNumber"):
-        other = books.invoice_by_number(number)
-        if (other is not None and other["InvoiceID"] != inv["InvoiceID"]) or number.lower() in taken:
-            errors.append("Invoice # must be unique.")
-    inv["InvoiceNumber"] = number
+        errors.append(f"{number_field} must not exceed 255 characters")
+    if doc["Type"] == numbered_type and number != doc.get(number_field):
+        other = find(number)
+        if (other is not None and other[id_field] != doc[id_field]) or number.lower() in taken:
+            errors.append(f"{label} # must be unique.")
+    doc[number_field] = number
 
 
 def _line(books: Books, raw: dict[str, Any], inv: dict[str, Any], errors: list[str],
