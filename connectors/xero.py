@@ -24,6 +24,7 @@ from connectors.oauth import OAuth2RefreshAuth, TokenStore
 from connectors.paging import chunked_by_length
 from connectors.ratelimit import XERO_LIMITS, RateLimiter, RateLimits
 from ledgerlink.model import Invoice, InvoiceStatus, Party, WriteResult
+from ledgerlink.money import to_decimal
 
 MAX_BATCH = 50
 MAX_IDEMPOTENCY_KEY = 128
@@ -242,6 +243,32 @@ class XeroConnector:
             body = self.http.get("/Invoices", params={"IDs": ",".join(ids[start:start + 50])}).body
             found.extend(body.get("Invoices") or [])
         return found
+
+    def open_balances(self, contact_ids: Sequence[str]) -> dict[str, dict[str, Decimal]]:
+        """What each contact owes on authorised sales invoices, per currency (AmountDue summed).
+
+        One paged call per 50 contacts, and only for the contacts a credit review needs.
+        """
+        owed: dict[str, dict[str, Decimal]] = {}
+        ids = list(dict.fromkeys(contact_ids))
+        for start in range(0, len(ids), 50):
+            page = 1
+            while True:
+                body = self.http.get("/Invoices", params={
+                    "ContactIDs": ",".join(ids[start:start + 50]), "Statuses": "AUTHORISED",
+                    "where": 'Type=="ACCREC"', "page": page, "pageSize": 1000}).body
+                invoices = body.get("Invoices") or []
+                for invoice in invoices:
+                    contact = (invoice.get("Contact") or {}).get("ContactID")
+                    by_currency = owed.setdefault(contact, {})
+                    currency = invoice.get("CurrencyCode")
+                    by_currency[currency] = by_currency.get(currency, Decimal(0)) + to_decimal(
+                        invoice.get("AmountDue") or 0, "AmountDue")
+                count = (body.get("pagination") or {}).get("pageCount")
+                if len(invoices) < 1000 or (count is not None and page >= count):
+                    break
+                page += 1
+        return owed
 
     def invoices_modified_since(self, since: datetime | None,
                                 page_size: int = 1000) -> Iterator[list[dict]]:

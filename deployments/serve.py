@@ -6,10 +6,13 @@ from __future__ import annotations
 from prefect import serve
 from prefect.schedules import Cron
 
+from flows.approval_deadlines import approval_deadlines
 from flows.contact_to_accounting_contact import contact_to_accounting_contact
 from flows.linked_update import payment_to_crm
+from flows.review_approval import review_approval
 from flows.won_deal_to_invoice import won_deal_to_invoice
 from ledgerlink.tenants import load_tenants, tenants_path
+from tasks.approval_runs import APPROVAL_FLOW
 
 SCHEDULES = {  # handoff -> (flow, cron)
     "contact-to-accounting-contact": (contact_to_accounting_contact, "*/15 * * * *"),
@@ -31,7 +34,21 @@ def deployments_for_tenants():
                 tags=[f"tenant:{name}", f"handoff:{handoff}"],
                 description=f"{handoff} for tenant {name}",
             ))
+        deployments += approval_deployments(name)
     return deployments
+
+
+def approval_deployments(tenant: str) -> list:
+    """Review items run as `review-approval-<tenant>` (started per item by the handoff, suspended
+    while they wait) and the deadline sweep every 15 minutes."""
+    return [
+        review_approval.to_deployment(name=f"{APPROVAL_FLOW}-{tenant}", tags=[f"tenant:{tenant}", "approval"],
+                                      description=f"one review item of tenant {tenant} waiting for finance"),
+        approval_deadlines.to_deployment(
+            name=f"approval-deadlines-{tenant}", parameters={"tenant": tenant},
+            schedule=Cron("*/15 * * * *", timezone="Africa/Johannesburg"), concurrency_limit=1,
+            tags=[f"tenant:{tenant}", "approval"], description=f"approval reminders and timeouts for {tenant}"),
+    ]
 
 
 if __name__ == "__main__":  # pragma: no cover - long-running server process

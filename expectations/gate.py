@@ -37,6 +37,7 @@ class GateResult:
 
     passed: list[str] = field(default_factory=list)
     failed: dict[str, list[GateFailure]] = field(default_factory=dict)
+    warnings: dict[str, list[GateFailure]] = field(default_factory=dict)  # of passed rows (meta.severity)
     expectations_run: int = 0
     seconds: float = 0.0
 
@@ -65,15 +66,18 @@ class Gate:
         by_key = self._index_by_key(rows)
         results = self._run_gx(rows, columns, self._parameters(parameters))
         failures: dict[Any, list[GateFailure]] = {}
+        warnings: dict[Any, list[GateFailure]] = {}
         for result in results:
             rule = _rule_of(result)
+            found = warnings if rule.severity == "warning" else failures
             for unexpected in result.result.get("unexpected_index_list") or ():
                 row = rows[by_key[unexpected[self.key_column]]]
-                failures.setdefault(row[self.key_column], []).append(_failure(rule, row))
+                found.setdefault(row[self.key_column], []).append(_failure(rule, row))
         keys = [row[self.key_column] for row in rows]
         return GateResult(
             passed=[key for key in keys if key not in failures],
             failed={key: failures[key] for key in keys if key in failures},
+            warnings={key: warnings[key] for key in keys if key in warnings and key not in failures},
             expectations_run=len(results),
             seconds=time.perf_counter() - started,
         )

@@ -29,6 +29,7 @@ class Rule:
     owner: str
     message: str
     display: str = "text"
+    severity: str = "error"  # "warning": the row still moves; the warning is shown to whoever reviews it
 
     @property
     def column(self) -> str:
@@ -49,8 +50,11 @@ class Rule:
         display = meta.get("display", "text")
         if display not in DISPLAYS:
             raise ValueError(f"{expectation}: meta.display must be one of {DISPLAYS}")
+        severity = meta.get("severity", "error")
+        if severity not in ("error", "warning"):
+            raise ValueError(f"{expectation}: meta.severity must be error or warning")
         rule = cls(
-            expectation, columns, meta["reason_code"], meta["owner"], meta["message"], display
+            expectation, columns, meta["reason_code"], meta["owner"], meta["message"], display, severity
         )
         unknown = rule._template_fields() - {"value", "column", *columns}
         if unknown:

@@ -26,8 +26,9 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def demo_tenants_file(home: Path, sandboxes, rate_limits: bool = True) -> Path:
-    """A tenants file pointing at the running sandboxes (credentials by env reference, as for real)."""
+def demo_tenants_file(home: Path, sandboxes, rate_limits: bool = True, slack: dict | None = None) -> Path:
+    """A tenants file pointing at the running sandboxes (credentials by env reference, as for real);
+    `slack` is the tenant's slack: section when approvals should reach a (fake) Slack."""
     os.environ["LEDGERLINK_DEMO_HUBSPOT_TOKEN"] = sandboxes.hubspot_token
     os.environ["LEDGERLINK_DEMO_XERO_CLIENT_ID"] = sandboxes.xero_client_id
     os.environ["LEDGERLINK_DEMO_XERO_CLIENT_SECRET"] = sandboxes.xero_client_secret
@@ -43,6 +44,7 @@ def demo_tenants_file(home: Path, sandboxes, rate_limits: bool = True) -> Path:
         "timezone": "Africa/Johannesburg",
         "handoffs": ["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"],
         "rate_limits": rate_limits,
+        **({"slack": slack} if slack else {}),
     }}}
     path = home / "demo-tenants.yaml"
     path.write_text("# written by `ledgerlink demo` for the sandboxes it started\n" + yaml.safe_dump(tenants, sort_keys=False))

@@ -2,11 +2,14 @@
 
     settle interrupted writes → retry queued records → for each page of deals changed since the
     cursor: select won & not invoiced → enrich (batch reads) → map + checksum skip → gate →
-    customers → build invoices → idempotent batched create → links + audit → write back →
+    customers → build invoices → route (review rules: held invoices wait for a person, each in its
+    own approval run; the rest move on) → idempotent batched create → links + audit → write back →
     cursor moves (only now: every write of the page is durable) → report + Prefect artifact.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
@@ -16,8 +19,10 @@ from tasks.deal_customers import customers_for_deals
 from tasks.extract import deal_properties, enrich_deals, read_deals_by_id
 from tasks.gate import gate_candidates
 from tasks.load import create_invoices, settle_interrupted
+from tasks.policy import intent_lease_seconds
 from tasks.reference_data import load_tax_rates
 from tasks.record import raise_exceptions
+from tasks.review import route_for_review
 from tasks.run_record import handoff_run
 from tasks.transform import build_invoices, map_deals, select_won_unlinked
 from tasks.writeback import write_back_invoices
@@ -40,7 +45,14 @@ def process_deals(ctx, deals: list[dict]) -> None:
     customers, customer_problems = customers_for_deals(ctx, candidates, passed)
     raise_exceptions(ctx, candidates.problems + customer_problems)
     invoices = build_invoices(context, quote(candidates), passed, quote(customers))
+    invoices = route_for_review(context, quote(candidates), quote(invoices))
     create_invoices(context, quote(invoices), quote(candidates.checksums))
+
+
+def approved_but_not_moved(ctx) -> list[str]:
+    """Deals approved a while ago whose approval run never finished applying the decision."""
+    before = datetime.now(timezone.utc) - timedelta(seconds=intent_lease_seconds())
+    return [request.record_id for request in ctx.store.approvals.approved_unapplied(ctx.tenant.name, HANDOFF, before)]
 
 
 @flow(name=HANDOFF, log_prints=False, validate_parameters=True)
@@ -50,7 +62,7 @@ def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> d
     with handoff_run(tenant, HANDOFF) as ctx:
         load_tax_rates(quote(ctx))
         again = settle_interrupted(quote(ctx)) + [item.record_id for item in ctx.store.exceptions.list(
-            tenant, HANDOFF, status="retrying", limit=5_000)]
+            tenant, HANDOFF, status="retrying", limit=5_000)] + approved_but_not_moved(ctx)
         if again:
             logger.info("re-processing %d deal(s) from an interrupted run or marked for retry", len(again))
             process_deals(ctx, read_deals_by_id(quote(ctx), sorted(set(again))))

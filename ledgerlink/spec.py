@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ledgerlink.conditions import Condition, check_condition, parse_condition
 from ledgerlink.model import DealStatus, InvoiceStatus, TaxTreatment
+from ledgerlink.review_spec import Review
 from ledgerlink.settings import project_root
 
 SPEC_DIR = project_root() / "flows" / "specs"
@@ -85,6 +86,7 @@ class HandoffSpec(_Strict):
     batch_size: int = Field(default=50, ge=1, le=50)
     owners: dict[str, str] = Field(default_factory=dict, description="reason code -> owner")
     default_owner: str = "ops"
+    review: Review | None = Field(default=None, description="rules that hold a record for a person's decision")
     path: Path | None = None
 
     @field_validator("trigger")

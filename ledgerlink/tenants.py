@@ -40,6 +40,24 @@ class CrmConnection(_Strict):
     base_url: str = "https://api.hubapi.com"
     token: str = Field(description="secret reference, e.g. env:ACME_HUBSPOT_TOKEN")
     burst_per_10s: int = Field(default=100, description="100 Free/Starter, 190 Pro/Enterprise")
+    record_url: str | None = Field(default=None, description=(
+        "link to a deal for approval messages, e.g. https://app.hubspot.com/contacts/<portal>/record/0-3/{id}"))
+
+
+class ApproverRole(_Strict):
+    """Who may decide a review rule's requests: Slack user ids and/or user group ids."""
+
+    users: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+
+
+class SlackConnection(_Strict):
+    """The business's Slack app: where approval requests go and who may answer them."""
+
+    token: str = Field(description="bot token secret reference, e.g. env:ACME_SLACK_BOT_TOKEN")
+    signing_secret: str = Field(description="signing secret reference, e.g. env:ACME_SLACK_SIGNING_SECRET")
+    base_url: str = "https://slack.com/api/"
+    roles: dict[str, ApproverRole] = Field(default_factory=dict, description="approver role -> people")
 
 
 class AccountingConnection(_Strict):
@@ -61,6 +79,7 @@ class Tenant(_Strict):
     handoffs: list[Literal["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"]] = Field(
         default_factory=lambda: ["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"])
     rate_limits: bool = True
+    slack: SlackConnection | None = None
 
     @field_validator("currencies")
     @classmethod

@@ -25,3 +25,10 @@ def epoch_ms(value: Any) -> int:
     """Milliseconds since the epoch (0 when missing): HubSpot's cursor unit."""
     stamp = parse_timestamp(value)
     return int(stamp.timestamp() * 1000) if stamp else 0
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored timestamp as an aware UTC datetime (SQLite hands them back naive, in UTC)."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

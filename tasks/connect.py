@@ -13,6 +13,7 @@ from connectors.ratelimit import hubspot_limits
 from connectors.xero import XeroConnector
 from ledgerlink.spec import load_spec
 from ledgerlink.store import Store, open_store
+from ledgerlink.timestamps import as_utc
 from ledgerlink.tenants import Tenant, load_tenants, resolve_secret, tenants_path
 from tasks.context import HandoffContext
 
@@ -28,7 +29,7 @@ class StoreTokenStore:
     def load(self, tenant: str, vendor: str) -> TokenSet | None:
         row = self._store.tokens.load(tenant, vendor)
         if row is not None:
-            expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=timezone.utc)
+            expires = as_utc(row.expires_at)
             return TokenSet.of(row.access_token, row.refresh_token, expires)
         if self._bootstrap:  # first connection: an expired access token forces a refresh at once
             return TokenSet.of("", self._bootstrap, datetime(2000, 1, 1, tzinfo=timezone.utc))

@@ -26,6 +26,8 @@ def gate_candidates(ctx: HandoffContext, candidates: Candidates) -> list[str]:
         detail = "; ".join(failure.message for failure in failures)
         candidates.problems.append(deal_exception(
             ctx, deal_id, first.reason_code, detail, candidates.checksums.get(deal_id), owner=first.owner))
+    for deal_id, warnings in result.warnings.items():
+        candidates.warnings[deal_id] = [warning.message for warning in warnings]
     ctx.counts["gate_passed"] += len(result.passed)
     ctx.counts["gate_failed"] += len(result.failed)
     return list(result.passed)

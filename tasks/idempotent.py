@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from connectors.errors import UncertainWrite
 from ledgerlink.model import WriteResult
+from ledgerlink.timestamps import as_utc
 from ledgerlink.store.tables import IntentStatus
 from ledgerlink.store.write_intents import UNSETTLED
 from tasks.context import HandoffContext
@@ -92,7 +93,7 @@ def held_by_live_run(ctx: HandoffContext, intent) -> bool:
     """
     if intent.run_id == ctx.run_id:
         return False
-    updated = intent.updated_at if intent.updated_at.tzinfo else intent.updated_at.replace(tzinfo=timezone.utc)
+    updated = as_utc(intent.updated_at)
     age = (datetime.now(timezone.utc) - updated).total_seconds()
     return age < intent_lease_seconds() and ctx.run_alive(intent.run_id)
 

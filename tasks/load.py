@@ -51,11 +51,19 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
                              customer_name=invoice.customer.name, lines=len(invoice.lines))
                 ctx.created.append({"deal": deal_id, "invoice": result.number, "total": str(invoice.total.rounded()),
                                     "customer": mask_value(invoice.customer.name)})
+            approval = ctx.approved.get(deal_id)
+            if approval is not None:  # the person who let it move is on the invoice's audit trail
+                after.update(approved_by=approval.decided_by, approval_request=approval.id,
+                             approval_corrections=approval.corrections)
             events.append(NewAuditEvent("invoice.created", handoff=ctx.name, run_id=ctx.run_id, deal_id=deal_id,
                                         invoice_number=result.number,
                                         customer_id=invoice.customer.crm_id if invoice else None, after=after))
         ctx.store.audit.append(tenant, events)
         ctx.store.exceptions.resolve(tenant, ctx.name, list(created))
+        for deal_id, result in created.items():
+            if deal_id in ctx.approved:
+                ctx.store.approvals.mark_applied([ctx.approved[deal_id].id],
+                                                 outcome=f"invoice {result.number or result.target_id}")
         ctx.counts["invoices_created"] += sum(1 for deal_id in created if deal_id in invoices)
     return persist
 

@@ -30,6 +30,7 @@ class Candidates:
     checksums: dict[str, str] = field(default_factory=dict)
     problems: list[NewException] = field(default_factory=list)
     companies: dict[str, dict] = field(default_factory=dict)  # company id -> flat CRM company record
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # deal id -> the gate's warnings
 
 
 @task(name="select-won-deals", cache_policy=NO_CACHE)

@@ -95,7 +95,7 @@ OBJECT_TYPES: dict[str, ObjectType] = {
         _custom("ledgerlink_invoice_id", unique=True), _custom("ledgerlink_invoice_number"),
         _custom("ledgerlink_invoice_status"), _custom("ledgerlink_amount_due", "number"),
         _custom("ledgerlink_amount_paid", "number"), _custom("ledgerlink_paid_date", "date"),
-        _custom("ledgerlink_invoice_currency"),
+        _custom("ledgerlink_invoice_currency"), _custom("ledgerlink_review_status"), _custom("ledgerlink_review_note"),
         _custom("ll_seed_defect"),
     ], defaults=("amount", "closedate", "createdate", "dealname", "dealstage",
                  "hs_lastmodifieddate", "hs_object_id", "pipeline"),
@@ -103,7 +103,7 @@ OBJECT_TYPES: dict[str, ObjectType] = {
     "companies": _object_type("companies", "0-2", "company", [
         _p("name"), _p("domain"), _p("address"), _p("city"), _p("zip"), _p("state"),
         _p("country"), _p("phone"), _p("industry"), _custom("vat_number"),
-        _custom("billing_email"), _custom("payment_terms", "number"),
+        _custom("billing_email"), _custom("payment_terms", "number"), _custom("credit_limit", "number"),
         _custom("currency", "enumeration", options=tuple(CURRENCIES)),
         _custom("ledgerlink_accounting_id", unique=True),
     ], defaults=("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),

@@ -47,6 +47,7 @@ class FakeSlack:
     _messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     _changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _ts: Any = field(default_factory=lambda: itertools.count(1), repr=False)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> member user ids
     _server: LoopbackServer | None = field(default=None, repr=False)
 
     @property
@@ -62,6 +63,12 @@ class FakeSlack:
     def response_url(self, request_id: str) -> str:
         """A response_url for a payload; what is posted to it is kept under `request_id`."""
         return f"{self.root_url}/response/{quote(request_id, safe='')}"
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The message as it stands now (after any chat.update), or None."""
+        with self._changed:
+            found = self._messages.get((_channel_id(channel), ts))
+            return dict(found) if found else None
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         """The arguments of every call of a Web API method (e.g. "views.open"), oldest first."""
@@ -123,6 +130,11 @@ class FakeSlack:
                        "blocks": _decoded(args.get("blocks")) or [], "bot_id": "B0FAKEBOT"}
             self._messages[(channel, ts)] = message
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "usergroups.users.list":
+            group = args.get("usergroup")
+            if group not in self.usergroups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(self.usergroups[group])}
         if method == "views.open":
             view = _decoded(args.get("view"))
             if not args.get("trigger_id"):

@@ -23,7 +23,7 @@ REASON_BLOCK_ID = "reason"
 REASON_ACTION_ID = "reason"
 SAST = ZoneInfo("Africa/Johannesburg")
 
-Decided = Literal["approved", "rejected", "timed_out"]
+Decided = Literal["approved", "rejected", "timed_out", "superseded"]
 
 # Slack's documented limits for the parts used here.
 _HEADER_MAX = 150
@@ -87,6 +87,8 @@ def decided_blocks(view: ApprovalView, decision: Decided, by: str, at: datetime,
         title, line = "Rejected", f":x: Rejected by {_mention(by)} at {when}"
     elif decision == "timed_out":
         title, line = "Timed out", f":hourglass: Timed out at {when} without a decision"
+    elif decision == "superseded":
+        title, line = "Superseded", f":arrows_counterclockwise: The record changed at {when}; a new request replaces this one"
     else:
         raise ValueError(f"unknown decision {decision!r}")
     outcome = line + (f"\n*Reason:* {_escape(reason)}" if reason else "")
@@ -157,7 +159,12 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _mention(user: str) -> str:
-    return user if user.startswith("<@") else f"<@{user}>"
+    """A Slack user id becomes a mention; anything else (a name typed in the Prefect UI) is shown as is."""
+    if user.startswith("<@"):
+        return user
+    if user[:1] in ("U", "W") and user.isalnum() and user == user.upper():
+        return f"<@{user}>"
+    return _escape(user)
 
 
 def _sast(at: datetime) -> str:

@@ -98,7 +98,7 @@ class AuditLog:
         return len(events)
 
     def search(self, tenant: str | None = None, *, deal_id: str | None = None, invoice_number: str | None = None,
-               customer_id: str | None = None, limit: int = 200) -> list[AuditEvent]:
+               customer_id: str | None = None, action: str | None = None, limit: int = 200) -> list[AuditEvent]:
         with self._store.session() as session:
             query = select(AuditEvent).order_by(AuditEvent.tenant, AuditEvent.seq).limit(limit)
             if tenant:
@@ -109,6 +109,8 @@ class AuditLog:
                 query = query.where(AuditEvent.invoice_number == invoice_number)
             if customer_id:
                 query = query.where(AuditEvent.customer_id == customer_id)
+            if action:
+                query = query.where(AuditEvent.action == action)
             return list(session.exec(query))
 
     def verify(self, tenant: str) -> int | None:

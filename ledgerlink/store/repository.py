@@ -12,6 +12,7 @@ from typing import Iterator
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ledgerlink.store.approvals import Approvals
 from ledgerlink.store.audit_log import AuditLog
 from ledgerlink.store.exception_queue import ExceptionQueue
 from ledgerlink.store.links import Links
@@ -32,6 +33,7 @@ class Store:
         self.tokens = Tokens(self)
         self.sync_states = SyncStates(self)
         self.triggers = Triggers(self)
+        self.approvals = Approvals(self)
 
     @property
     def backend(self) -> str:

@@ -194,3 +194,45 @@ class TriggerFired(SQLModel, table=True):
     record_id: str = Field(primary_key=True, max_length=128)
     fired_at: datetime = _ts()
     run_id: str | None = Field(default=None, max_length=64)
+
+
+class ApprovalStatus(str, Enum):
+    PENDING = "pending"  # waiting for a person (Slack or the Prefect UI)
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"  # nobody decided in time: the record waits in the exception queue
+    SUPERSEDED = "superseded"  # the record changed while waiting: a new request replaced this one
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """One review item: the rules that fired, what finance saw, the Prefect run waiting on it, the
+    Slack message, and the decision. The decision is written here first (compare-and-set on
+    `status`), so a double click or a Slack click racing a Prefect UI resume decides exactly once."""
+
+    __tablename__ = "approval_request"
+    __table_args__ = (Index("ix_approval_record", "tenant", "handoff", "record_id"),)
+    id: str = Field(primary_key=True, max_length=32)
+    tenant: str = Field(max_length=64)
+    handoff: str = Field(max_length=64)
+    record_type: str = Field(max_length=32)
+    record_id: str = Field(max_length=128)
+    checksum: str = Field(max_length=64)  # the record's values the decision is about
+    rules: list = Field(sa_column=Column(JSON, nullable=False))
+    approvers: list = Field(sa_column=Column(JSON, nullable=False))  # roles, any of which may decide
+    corrections_allowed: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    context: dict = Field(sa_column=Column(JSON, nullable=False))  # what the Slack message shows
+    status: str = Field(default=ApprovalStatus.PENDING.value, max_length=16, index=True)
+    flow_run_id: str | None = Field(default=None, max_length=64)
+    slack_channel: str | None = Field(default=None, max_length=64)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    escalation_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts()
+    reminded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    escalated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    decided_by: str | None = Field(default=None, max_length=128)
+    decided_via: str | None = Field(default=None, max_length=16)  # slack | prefect | timeout
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    comment: str | None = Field(default=None, max_length=2000)
+    corrections: dict | None = Field(default=None, sa_column=Column(JSON))
+    applied_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    outcome: str | None = Field(default=None, max_length=256)

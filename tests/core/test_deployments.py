@@ -19,7 +19,11 @@ tenants:
 
     deployments = {d.name: d for d in deployments_for_tenants()}
     assert set(deployments) == {"contact-to-accounting-contact-acme", "won-deal-to-invoice-acme",
-                                "payment-to-crm-acme", "won-deal-to-invoice-karoo"}
+                                "payment-to-crm-acme", "won-deal-to-invoice-karoo",
+                                "review-approval-acme", "approval-deadlines-acme",
+                                "review-approval-karoo", "approval-deadlines-karoo"}
+    assert deployments["review-approval-karoo"].schedules == []  # started per review item, never on a clock
+    assert deployments["approval-deadlines-karoo"].parameters == {"tenant": "karoo"}
     won = deployments["won-deal-to-invoice-karoo"]
     assert won.parameters == {"tenant": "karoo"} and "tenant:karoo" in won.tags
     [schedule] = won.schedules

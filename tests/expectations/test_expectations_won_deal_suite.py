@@ -148,8 +148,18 @@ def test_batch_with_every_kind_of_bad_deal_reports_each_row_with_all_its_reasons
         "non_positive_quantity"]
     assert reasons == expected
     assert list(result.failed) == [row["deal_id"] for row in batch if row["deal_id"] in expected]
-    assert result.expectations_run == 15
+    assert result.expectations_run == 16
     assert result.seconds > 0
+
+
+def test_a_warning_lets_the_row_pass_and_says_why(won_deal_gate, rows):
+    batch = [rows.good("deal-no-vat", vat_number=None), rows.good("deal-with-vat")]
+
+    result = won_deal_gate.validate(batch, parameters=rows.tenant)
+
+    assert result.passed == ["deal-no-vat", "deal-with-vat"]
+    assert [w.reason_code for w in result.warnings["deal-no-vat"]] == ["no_customer_vat_number"]
+    assert "deal-with-vat" not in result.warnings
 
 
 def test_tenant_currencies_come_from_the_parameters(won_deal_gate, rows):

@@ -10,13 +10,13 @@ import pytest
 
 
 @pytest.fixture
-def spine(tmp_path, monkeypatch, prefect_server):
+def spine(request, tmp_path, monkeypatch, prefect_server):
     from connectors.sandbox import start_sandboxes
     from flows.demo import demo_tenants_file
 
     monkeypatch.setenv("LEDGERLINK_HOME", str(tmp_path))
     monkeypatch.setenv("LEDGERLINK_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    sandboxes = start_sandboxes(seed=42, limits=False, deals=60)
+    sandboxes = start_sandboxes(seed=42, limits=False, deals=getattr(request, "param", 60))
     for name in ("LEDGERLINK_TENANTS", "LEDGERLINK_DEMO_HUBSPOT_TOKEN", "LEDGERLINK_DEMO_XERO_CLIENT_ID",
                  "LEDGERLINK_DEMO_XERO_CLIENT_SECRET", "LEDGERLINK_DEMO_XERO_REFRESH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -56,6 +56,26 @@ class Spine:
                                  timeout=10)
         response.raise_for_status()
         return response.json()
+
+    def hubspot_api(self, method: str, path: str, payload: dict | None = None) -> dict:
+        """A call to the HubSpot sandbox as a salesperson's edit would make it."""
+        response = httpx.request(method, f"{self.sandboxes.hubspot_url}{path}", json=payload, timeout=10,
+                                 headers={"Authorization": f"Bearer {self.sandboxes.hubspot_token}"})
+        response.raise_for_status()
+        return response.json()
+
+    def give_discount(self, deal_id: str, percent: str) -> Decimal:
+        """Sales discounts the deal's first line by `percent` and fixes the deal amount to match;
+        returns the invoice total Xero should then show."""
+        [first, *_] = sorted(t[0] for t in self.hubspot.associations.targets("deals", int(deal_id), "line_items"))
+        self.hubspot_api("PATCH", f"/crm/v3/objects/line_items/{first}",
+                         {"properties": {"hs_discount_percentage": percent}})
+        cent = Decimal("0.01")
+        net = sum((Decimal(line["quantity"]) * Decimal(line["price"])
+                   * (100 - Decimal(line.get("hs_discount_percentage") or 0)) / 100).quantize(cent, ROUND_HALF_UP)
+                  for line in self.lines(deal_id))
+        self.hubspot_api("PATCH", f"/crm/v3/objects/deals/{deal_id}", {"properties": {"amount": str(net)}})
+        return self.expected_total(deal_id)
 
     def companies(self) -> dict[str, dict]:
         return {str(c.id): c.props for c in self.hubspot.companies.objects.values() if not c.archived}

@@ -106,7 +106,7 @@ def test_migrations_are_idempotent(store):
 
     migrate(store.engine)  # a second start must not fail or duplicate anything
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_sync_state_skips_and_revisits(store):
@@ -127,3 +127,18 @@ def test_a_trigger_fires_once_per_record(store):
     assert store.triggers.fire_once(T, "payment-to-crm", "onboarding", "d1", "run-2") is False
     assert store.triggers.fire_once(T, "payment-to-crm", "onboarding", "d2", "run-2") is True
     assert sorted(store.triggers.fired(T, "payment-to-crm", "onboarding")) == ["d1", "d2"]
+
+
+def test_an_approval_request_is_decided_exactly_once(store):
+    from ledgerlink.store.tables import ApprovalStatus
+
+    request = store.approvals.create(T, "won-deal-to-invoice", "deal", "42", "c" * 64, rules=["large_discount"],
+                                     approvers=["finance"], corrections_allowed=[], context={"total": "1.00"})
+    won, first = store.approvals.decide(request.id, ApprovalStatus.APPROVED, by="slack:U1", via="slack")
+    lost, second = store.approvals.decide(request.id, ApprovalStatus.REJECTED, by="prefect:Ops", via="prefect",
+                                          comment="too late")
+    assert (won, lost) == (True, False)
+    assert (second.status, second.decided_by, second.comment) == ("approved", "slack:U1", None)
+    assert store.approvals.latest_for(T, "won-deal-to-invoice", ["42"])["42"].id == request.id
+    with pytest.raises(ValueError, match="use decide"):
+        store.approvals.update(request.id, status="pending")

@@ -1,0 +1,94 @@
+"""The `review:` section of a handoff spec: which records a person must judge before they move.
+
+Each rule is a condition over the record's review facts (`REVIEW_FACTS`), a reason finance reads in
+Slack, and the approver role allowed to decide it (a tenant maps roles to Slack users and user
+groups, since Slack ids belong to one workspace while a spec serves every tenant). Rules are checked
+when the spec loads, so a misspelt fact fails there, not in the middle of a run.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ledgerlink.conditions import Condition, check_condition, parse_condition
+
+# Facts a review rule may name, computed per record by ledgerlink.review.review_facts.
+REVIEW_FACTS = {
+    "total": "invoice total incl. VAT (Decimal, the deal's currency)",
+    "subtotal": "invoice total excl. VAT",
+    "currency": "ISO currency code",
+    "line_count": "number of lines",
+    "max_discount_percent": "largest line discount, in percent",
+    "standard_lines": "lines at the standard VAT rate",
+    "zero_rated_lines": "zero-rated (domestic) lines",
+    "zero_rated_export_lines": "zero-rated export lines",
+    "exempt_lines": "VAT-exempt lines",
+    "credit_limit": "the customer's credit limit from the CRM, or null",
+    "open_balance": "what the customer owes on authorised invoices in this currency; read from accounting "
+                    "only for customers with a credit limit (null otherwise)",
+    "exposure": "open_balance + total (null when open_balance is)",
+    "gate_warnings": "how many warning-level expectations the record broke",
+}
+# What an approver may correct when approving, per rule that allows it.
+CORRECTABLE = ("discount_percent",)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReviewRule(_Strict):
+    when: str = Field(description="condition over REVIEW_FACTS")
+    reason: str = Field(min_length=3, description="what finance reads: why a person must decide")
+    approvers: str = Field(description="approver role; the tenant's slack.roles maps it to people")
+    corrections: list[Literal["discount_percent"]] = Field(default_factory=list)
+
+    @field_validator("when")
+    @classmethod
+    def _known_facts(cls, value: str) -> str:
+        check_condition(value)
+        unknown = parse_condition(value).names - set(REVIEW_FACTS)
+        if unknown:
+            raise ValueError(f"names unknown fact(s) {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(REVIEW_FACTS)})")
+        return value
+
+    @property
+    def condition(self) -> Condition:
+        return parse_condition(self.when)
+
+
+class Review(_Strict):
+    channel: str = Field(description="Slack channel approval requests are posted to")
+    owner: str = Field(default="finance", description="owner of items whose approval timed out")
+    remind_after_hours: float = Field(default=4, gt=0)
+    escalate_after_hours: float = Field(default=24, gt=0)
+    escalation_channel: str | None = None
+    escalate_to: str | None = Field(default=None, description="approver role that may also decide once escalated")
+    timeout_hours: float = Field(default=72, gt=0)
+    annotate: dict[str, str] = Field(default_factory=dict,
+                                     description="CRM property -> template written when a request is decided")
+    rules: dict[str, ReviewRule]
+
+    @model_validator(mode="after")
+    def _ordered_deadlines(self) -> "Review":
+        if not self.remind_after_hours < self.escalate_after_hours < self.timeout_hours:
+            raise ValueError("deadlines must grow: remind_after_hours < escalate_after_hours < timeout_hours")
+        if self.escalate_to and not self.escalation_channel:
+            raise ValueError("escalate_to needs an escalation_channel")
+        for name, template in self.annotate.items():
+            try:
+                template.format(**{key: "" for key in ANNOTATION_FIELDS})
+            except (KeyError, IndexError, ValueError) as err:
+                raise ValueError(f"annotate.{name}: unknown template field {err} "
+                                 f"(known: {', '.join(ANNOTATION_FIELDS)})") from None
+        return self
+
+    @property
+    def needs_open_balance(self) -> bool:
+        return any({"open_balance", "exposure"} & rule.condition.names for rule in self.rules.values())
+
+
+ANNOTATION_FIELDS = ("decision", "decided_by", "decided_at", "comment", "rules")
