@@ -37,6 +37,21 @@ def _parser() -> argparse.ArgumentParser:
         sub = ex_commands.add_parser(action, help=text)
         sub.add_argument("item_id", type=int)
 
+    approvals = commands.add_parser("approvals", help="review items waiting for (or decided by) finance")
+    ap_commands = approvals.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ap_list = ap_commands.add_parser("list", help="list approval requests")
+    ap_list.add_argument("--tenant")
+    ap_list.add_argument("--status", default="pending", help="pending|approved|rejected|timed_out|superseded|all")
+    ap_sweep = ap_commands.add_parser("sweep", help="send due reminders and escalations, time out overdue requests")
+    ap_sweep.add_argument("--tenant", default="demo")
+
+    slack = commands.add_parser("slack", help="the Slack interactivity endpoint finance's clicks arrive at")
+    slack_commands = slack.add_subparsers(dest="action", required=True, metavar="ACTION")
+    serve = slack_commands.add_parser("serve", help="serve POST /slack/interactivity for a tenant's Slack app")
+    serve.add_argument("--tenant", default="demo")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+
     audit = commands.add_parser("audit", help="search the audit log")
     audit.add_argument("--tenant")
     audit.add_argument("--deal")

@@ -44,7 +44,19 @@ def cmd_run(args) -> int:
     except (SpecError, TenantError, KeyError) as err:
         raise UserError(str(err).strip("'\"")) from None
     print(RunReport(**result).text())
+    _wait_for_local_approvals()
     return 0 if result["status"] == "completed" else 1
+
+
+def _wait_for_local_approvals() -> None:
+    """An ad-hoc run's approval runs pause in this process; leaving would orphan them."""
+    from tasks.approval_runs import wait_for_local_approvals
+
+    waiting = wait_for_local_approvals(timeout=0)
+    if waiting:
+        print(f"{waiting} approval run(s) wait for a decision in Slack or the Prefect UI; waiting here "
+              "(Ctrl-C stops waiting: decisions made later are applied by the next run)", flush=True)
+        wait_for_local_approvals()
 
 
 def _run_flow(spec, args) -> dict:
@@ -87,6 +99,48 @@ def cmd_exceptions(args) -> int:
     if item is None:
         raise UserError(f"no exception item #{args.item_id}")
     print(f"#{item.id} is now {item.status}" + (" (the next run re-processes it)" if args.action == "retry" else ""))
+    return 0
+
+
+def cmd_approvals(args) -> int:
+    if args.action == "sweep":
+        from flows.approval_deadlines import approval_deadlines
+
+        try:
+            print(json.dumps(approval_deadlines(tenant=args.tenant), indent=2))
+        except (SpecError, TenantError, KeyError) as err:
+            raise UserError(str(err).strip("'\"")) from None
+        return 0
+    from tasks.approval_slack import decided_at_text
+
+    rows = _store().approvals.list(args.tenant, status=None if args.status == "all" else args.status)
+    for row in rows:
+        decided = f"{row.status} by {row.decided_by} at {decided_at_text(row.decided_at)}" if row.decided_at \
+            else row.status
+        print(f"{row.id}  {row.tenant:<12} {row.record_type} {row.record_id:<14} {','.join(row.rules):<28} "
+              f"{row.context.get('currency', '')} {row.context.get('total', ''):>12}  {decided}"
+              + (f"  → {row.outcome}" if row.outcome else ""))
+    print(f"{len(rows)} request(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_slack(args) -> int:
+    import uvicorn
+
+    from connectors.slack.interactivity import interactivity_app
+    from ledgerlink.tenants import load_tenants, resolve_secret, tenants_path
+    from tasks.decisions import SlackDecisions
+
+    try:
+        tenant = load_tenants(tenants_path())[args.tenant]
+        if tenant.slack is None:
+            raise UserError(f"tenant {args.tenant} has no slack: section in {tenants_path()}")
+        app = interactivity_app(resolve_secret(tenant.slack.signing_secret), SlackDecisions(tenant, _store()))
+    except (TenantError, KeyError) as err:
+        raise UserError(str(err).strip("'\"")) from None
+    print(f"Slack interactivity for tenant {args.tenant}: http://{args.host}:{args.port}/slack/interactivity "
+          "(set it as the Slack app's Request URL, behind HTTPS)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 

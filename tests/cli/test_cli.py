@@ -76,3 +76,52 @@ def test_user_errors_are_one_readable_line(tmp_path):
     assert result.stderr.startswith("ledgerlink: no tenants file at") and "Traceback" not in result.stderr
     assert ledgerlink("exceptions", "show", "999", home=tmp_path).stderr.strip() == "ledgerlink: no exception item #999"
     assert "say what to search for" in ledgerlink("audit", home=tmp_path).stderr
+
+
+def test_slack_serve_verifies_every_request_and_approvals_list_reads_the_store(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    tenants = tmp_path / "tenants.yaml"
+    tenants.write_text("""
+tenants:
+  acme:
+    crm: {system: hubspot, token: env:ACME_TOKEN}
+    accounting: {system: xero, tenant_id: t-1, client_id: env:A, client_secret: env:B, refresh_token: env:C}
+    slack: {token: env:ACME_SLACK_TOKEN, signing_secret: env:ACME_SLACK_SECRET}
+  karoo:
+    crm: {system: hubspot, token: env:KAROO_TOKEN}
+    accounting: {system: xero, tenant_id: t-2, client_id: env:A, client_secret: env:B, refresh_token: env:C}
+""")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "LEDGERLINK_HOME": str(tmp_path), "LEDGERLINK_TENANTS": str(tenants),
+           "ACME_SLACK_TOKEN": "xoxb-acme", "ACME_SLACK_SECRET": "acme-signing-secret"}
+    env.pop("LEDGERLINK_DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "ledgerlink.cli", "slack", "serve", "--tenant", "acme",
+                               "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/slack/interactivity", content=b"payload=%7B%7D",
+                                    headers={"X-Slack-Request-Timestamp": str(int(time.time())),
+                                             "X-Slack-Signature": "v0=" + "0" * 64}, timeout=5)
+                break
+            except httpx.ConnectError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.2)
+        assert (answer.status_code, answer.text) == (401, "invalid request signature")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    no_slack = subprocess.run([sys.executable, "-m", "ledgerlink.cli", "slack", "serve", "--tenant", "karoo"],
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert no_slack.returncode == 2 and no_slack.stderr.startswith("ledgerlink: tenant karoo has no slack: section")
+    listed = subprocess.run([sys.executable, "-m", "ledgerlink.cli", "approvals", "list", "--status", "all"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and listed.stderr.strip() == "0 request(s)"
