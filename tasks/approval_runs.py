@@ -103,7 +103,7 @@ def cancel_approval_run(request: ApprovalRequest, message: str) -> None:
     try:
         with get_client(sync_client=True) as client:
             state = client.read_flow_run(UUID(request.flow_run_id)).state
-            if state is not None and state.is_paused() or (state is not None and state.is_scheduled()):
+            if state is not None and (state.is_paused() or state.is_scheduled()):
                 client.set_flow_run_state(UUID(request.flow_run_id), Cancelled(message=message), force=True)
     except Exception as error:  # the request is closed either way; the run then fails at its own timeout
         log.warning("could not cancel approval run %s: %s", request.flow_run_id, type(error).__name__)
