@@ -33,6 +33,7 @@ from tasks.approval_slack import announce_request, decided_at_text, show_decisio
 from tasks.connect import handoff_context
 from tasks.context import HandoffContext
 from tasks.decisions import record_decision
+from tasks.merge_review import needs_a_pick
 from tasks.record import deal_exception, raise_exceptions
 
 MAX_ANSWERS = 5  # an unusable answer (e.g. a rejection without a reason) asks again, this often
@@ -47,6 +48,9 @@ class ApprovalDecision(RunInput):
     corrected_discount_percent: Decimal | None = Field(
         default=None, ge=0, le=100, description="Approve with this discount on every line instead "
                                                 "(only where the rule allows a correction)")
+    accounting_contact_id: str | None = Field(
+        default=None, max_length=64, description="Customer merges: the candidate contact to use "
+                                                 "(required when several match)")
 
 
 @task(name="announce-approval-request", persist_result=True,
@@ -58,11 +62,19 @@ def announce(ctx: HandoffContext, request_id: str) -> bool:
 def problem_with(answer: ApprovalDecision, request: ApprovalRequest) -> str | None:
     if answer.decision == "reject" and not answer.comment.strip():
         return "a rejection needs a reason in the comment"
-    if answer.corrected_discount_percent is not None:
+    for name, value in (("discount_percent", answer.corrected_discount_percent),
+                        ("accounting_contact_id", answer.accounting_contact_id)):
+        if value is None:
+            continue
         if answer.decision != "approve":
             return "a correction only goes with an approval"
-        if "discount_percent" not in request.corrections_allowed:
-            return f"the rule(s) {', '.join(request.rules)} allow no discount correction"
+        if name not in request.corrections_allowed:
+            return f"the rule(s) {', '.join(request.rules)} allow no {name} correction"
+    candidates = {c["id"] for c in request.context.get("candidates") or []}
+    if answer.accounting_contact_id is not None and answer.accounting_contact_id not in candidates:
+        return "accounting_contact_id must be one of the candidate contacts"
+    if answer.decision == "approve" and needs_a_pick(request) and not answer.accounting_contact_id:
+        return "several contacts match: approving needs accounting_contact_id"
     return None
 
 
@@ -87,8 +99,9 @@ def wait_for_decision(ctx: HandoffContext, request: ApprovalRequest) -> Approval
         if problem:
             logger.warning("answer %d not used: %s; waiting for another", attempt, problem)
             continue
-        corrections = ({"discount_percent": str(answer.corrected_discount_percent)}
-                       if answer.corrected_discount_percent is not None else None)
+        corrections = {name: str(value) for name, value in (
+            ("discount_percent", answer.corrected_discount_percent),
+            ("accounting_contact_id", answer.accounting_contact_id)) if value is not None} or None
         record_decision(ctx.store, request.id, answer.decision, by=f"prefect:{answer.approver}", via="prefect",
                         comment=answer.comment or None, corrections=corrections)
         return ctx.store.approvals.get(request.id)
@@ -98,6 +111,8 @@ def wait_for_decision(ctx: HandoffContext, request: ApprovalRequest) -> Approval
 
 def carry_out(ctx: HandoffContext, request: ApprovalRequest) -> str | None:
     """Do what was decided; returns the outcome shown under the decision."""
+    if request.record_type == "company":
+        return carry_out_merge(ctx, request)
     if request.status == ApprovalStatus.APPROVED.value and request.applied_at is None:
         from flows.won_deal_to_invoice import process_deals
         from tasks.extract import read_deals_by_id
@@ -119,6 +134,31 @@ def carry_out(ctx: HandoffContext, request: ApprovalRequest) -> str | None:
             return "the deal changed since; a new request was posted"
         return f"not invoiced yet: {reasons.get(request.record_id, 'see the run log')}"
     return request.outcome
+
+
+def carry_out_merge(ctx: HandoffContext, request: ApprovalRequest) -> str | None:
+    """The company goes through the contact handoff again, now with the decision on record; the
+    deals that waited for it are set to retry, so the next won-deal run invoices them."""
+    if request.status in (ApprovalStatus.APPROVED.value, ApprovalStatus.REJECTED.value) and request.applied_at is None:
+        from tasks.customer_sync import write_back_customers
+        from tasks.customers import ensure_customers
+        from tasks.extract import flatten
+
+        spec = ctx.customer_spec
+        properties = sorted({path.split(".", 1)[1] for path in spec.fields_for(ctx.tenant.crm.system).values()
+                             if path.startswith("company.")} - {"id"})
+        found = ctx.crm.batch_read("companies", [request.record_id], properties)
+        if request.record_id not in found:
+            return "the company no longer exists in the CRM"
+        outcome = ensure_customers(quote(ctx), quote(spec),
+                                   quote({request.record_id: flatten(found[request.record_id])}))
+        raise_exceptions(ctx, list(outcome.problems.values()))
+        write_back_customers(quote(ctx))
+        if request.record_id in outcome.resolved:
+            from tasks.deal_customers import waiting_on
+
+            ctx.store.exceptions.retry_where_detail_starts(ctx.tenant.name, "deal", waiting_on(request.record_id))
+    return ctx.store.approvals.get(request.id).outcome
 
 
 def annotate(ctx: HandoffContext, request: ApprovalRequest) -> None:

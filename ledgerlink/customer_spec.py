@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ledgerlink.linked_spec import Side
+from ledgerlink.review_spec import CUSTOMER_FACTS, Review
 from ledgerlink.settings import project_root
 
 MATCH_RULES = ("crm_id", "vat_number", "email", "name")
@@ -35,7 +36,15 @@ class CustomerSyncSpec(BaseModel):
     batch_size: int = Field(default=50, ge=1, le=50)
     default_owner: str = "finance"
     owners: dict[str, str] = Field(default_factory=dict)
+    review: Review | None = Field(default=None, description="customer merges a person decides")
     path: Path | None = None
+
+    @field_validator("review")
+    @classmethod
+    def _customer_facts(cls, value: Review | None) -> Review | None:
+        if value is not None:
+            value.check_facts(CUSTOMER_FACTS)
+        return value
 
     @field_validator("crm")
     @classmethod

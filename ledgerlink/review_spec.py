@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ledgerlink.conditions import Condition, check_condition, parse_condition
 
-# Facts a review rule may name, computed per record by ledgerlink.review.review_facts.
+# Facts a review rule may name: per invoice (create-invoices handoffs, ledgerlink.review.review_facts)
+# and per customer match (sync-customers handoffs, tasks.merge_review).
 REVIEW_FACTS = {
     "total": "invoice total incl. VAT (Decimal, the deal's currency)",
     "subtotal": "invoice total excl. VAT",
@@ -31,8 +32,10 @@ REVIEW_FACTS = {
     "exposure": "open_balance + total (null when open_balance is)",
     "gate_warnings": "how many warning-level expectations the record broke",
 }
-# What an approver may correct when approving, per rule that allows it.
-CORRECTABLE = ("discount_percent",)
+CUSTOMER_FACTS = {
+    "merge_candidates": "accounting contacts the company might already be (ambiguous or weak matches)",
+    "weak_match": "true when the only candidates match by a similar name or by name with another VAT number",
+}
 
 
 class _Strict(BaseModel):
@@ -43,17 +46,13 @@ class ReviewRule(_Strict):
     when: str = Field(description="condition over REVIEW_FACTS")
     reason: str = Field(min_length=3, description="what finance reads: why a person must decide")
     approvers: str = Field(description="approver role; the tenant's slack.roles maps it to people")
-    corrections: list[Literal["discount_percent"]] = Field(default_factory=list)
+    corrections: list[Literal["discount_percent", "accounting_contact_id"]] = Field(
+        default_factory=list, description="discount_percent (invoices) or accounting_contact_id (merges)")
 
     @field_validator("when")
     @classmethod
-    def _known_facts(cls, value: str) -> str:
-        check_condition(value)
-        unknown = parse_condition(value).names - set(REVIEW_FACTS)
-        if unknown:
-            raise ValueError(f"names unknown fact(s) {', '.join(sorted(unknown))} "
-                             f"(known: {', '.join(REVIEW_FACTS)})")
-        return value
+    def _parses(cls, value: str) -> str:
+        return check_condition(value)
 
     @property
     def condition(self) -> Condition:
@@ -85,6 +84,14 @@ class Review(_Strict):
                 raise ValueError(f"annotate.{name}: unknown template field {err} "
                                  f"(known: {', '.join(ANNOTATION_FIELDS)})") from None
         return self
+
+    def check_facts(self, facts: dict[str, str]) -> None:
+        """ValueError naming the rule and fact when a rule uses a fact this handoff kind has not."""
+        for name, rule in self.rules.items():
+            unknown = rule.condition.names - set(facts)
+            if unknown:
+                raise ValueError(f"review rule {name}: unknown fact(s) {', '.join(sorted(unknown))} "
+                                 f"(known: {', '.join(facts)})")
 
     @property
     def needs_open_balance(self) -> bool:

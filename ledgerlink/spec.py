@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ledgerlink.conditions import Condition, check_condition, parse_condition
 from ledgerlink.model import DealStatus, InvoiceStatus, TaxTreatment
-from ledgerlink.review_spec import Review
+from ledgerlink.review_spec import REVIEW_FACTS, Review
 from ledgerlink.settings import project_root
 
 SPEC_DIR = project_root() / "flows" / "specs"
@@ -93,6 +93,13 @@ class HandoffSpec(_Strict):
     @classmethod
     def _trigger_parses(cls, value: str) -> str:
         return check_condition(value)
+
+    @field_validator("review")
+    @classmethod
+    def _invoice_facts(cls, value: Review | None) -> Review | None:
+        if value is not None:
+            value.check_facts(REVIEW_FACTS)
+        return value
 
     @property
     def trigger_condition(self) -> Condition:

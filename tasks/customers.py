@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -25,6 +26,7 @@ from ledgerlink.store.audit_log import NewAuditEvent
 from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
 from tasks.idempotent import chunked, create_batch
+from tasks.merge_review import CREATE_NEW, merge_decisions
 from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 
 HANDOFF = "contact-to-accounting-contact"
@@ -35,6 +37,7 @@ EDIT_CONFLICT = "accounting_edit_conflict"
 class CustomerOutcome:
     resolved: dict[str, Party] = field(default_factory=dict)  # company id -> Party with accounting id
     problems: dict[str, NewException] = field(default_factory=dict)  # company id -> why not
+    merges: dict[str, Any] = field(default_factory=dict)  # company id -> the merge decision applied
 
 
 def party_hash(party: Party) -> str:
@@ -103,6 +106,10 @@ def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dic
             outcome.problems[cid] = _problem(ctx, spec, cid, "customer_not_created",
                                              f"{ctx.tenant.accounting.system} refused the contact: "
                                              + ("; ".join(result.errors) or "no message"))
+    for cid, request in outcome.merges.items():
+        if cid in outcome.resolved:
+            how = "created a new contact" if request.status == "rejected" else "linked to the existing contact"
+            ctx.store.approvals.mark_applied([request.id], outcome=f"{how} {outcome.resolved[cid].accounting_id}")
     for part in chunked(to_update, spec.batch_size):
         key = "ll-upd-" + hashlib.sha256("".join(party_hash(p) for p in part).encode()).hexdigest()[:40]
         for result in ctx.accounting.update_contacts(part, key):
@@ -145,7 +152,7 @@ def _match(ctx: HandoffContext, spec: CustomerSyncSpec, parties: dict[str, Party
     if not parties:
         return {}, []
     directory = contact_directory(ctx)
-    matched, to_create = {}, []
+    matched, to_create, ambiguous = {}, [], {}
     for cid, party in parties.items():
         result = directory.match(crm_id=cid, vat_number=party.vat_number, email=party.email, name=party.name,
                                  order=spec.match_order)
@@ -153,10 +160,20 @@ def _match(ctx: HandoffContext, spec: CustomerSyncSpec, parties: dict[str, Party
             matched[cid] = WriteResult(cid, True, target_id=result.accounting_id, number=result.rule)
             ctx.counts[f"customers_matched_by_{result.rule}"] += 1
         elif result.outcome == "ambiguous":
-            outcome.problems[cid] = _problem(ctx, spec, cid, "customer_merge_review",
-                                             f"customer record merge needs a person: {result.reason}", "finance")
+            ambiguous[cid] = (party, result)
         else:
             to_create.append(cid)
+    decided, outcome.merges = merge_decisions(ctx, spec, ambiguous, {cid: party_hash(p) for cid, (p, _) in ambiguous.items()})
+    for cid, (party, result) in ambiguous.items():
+        if cid not in decided:
+            waits = "; waiting for a decision in Slack or the Prefect UI" if spec.review else ""
+            outcome.problems[cid] = _problem(ctx, spec, cid, "customer_merge_review",
+                                             f"customer record merge needs a person: {result.reason}{waits}", "finance")
+        elif decided[cid] == CREATE_NEW:
+            to_create.append(cid)
+        else:
+            matched[cid] = WriteResult(cid, True, target_id=decided[cid], number="merge approved")
+            ctx.counts["customers_merged_by_approval"] += 1
     return matched, to_create
 
 

@@ -13,6 +13,11 @@ from tasks.record import deal_exception
 from tasks.transform import Candidates
 
 
+def waiting_on(company_id: str) -> str:
+    """How a deal's exception names the customer it waits for (see retry_where_detail_starts)."""
+    return f"customer {company_id}: "
+
+
 def customers_for_deals(ctx: HandoffContext, candidates: Candidates,
                         passed: list[str]) -> tuple[dict[str, Party], list[NewException]]:
     company_of = {d: str((candidates.drafts[d].customer or {}).get("crm_id")) for d in passed}
@@ -22,6 +27,6 @@ def customers_for_deals(ctx: HandoffContext, candidates: Candidates,
     for deal_id, cid in company_of.items():
         problem = outcome.problems.get(cid)
         if problem is not None:
-            problems.append(deal_exception(ctx, deal_id, problem.reason_code, f"customer {cid}: {problem.detail}",
+            problems.append(deal_exception(ctx, deal_id, problem.reason_code, waiting_on(cid) + problem.detail,
                                            candidates.checksums.get(deal_id), owner=problem.owner))
     return outcome.resolved, problems

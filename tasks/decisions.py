@@ -20,6 +20,7 @@ from ledgerlink.store.tables import ApprovalRequest, ApprovalStatus
 from ledgerlink.tenants import Tenant
 from tasks.approval_runs import resume_approval_run
 from tasks.approval_slack import decided_at_text, show_decision, slack_client
+from tasks.merge_review import needs_a_pick
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ class SlackDecisions:
             log.info("approval request %s: user not authorised (%s)", request_id, ", ".join(missing))
             return DecisionOutcome(False, f"You are not authorised to decide this request "
                                           f"(it needs: {', '.join(missing)}). It keeps waiting.")
+        if decision == "approve" and needs_a_pick(request):
+            return DecisionOutcome(False, "Several accounting contacts match: choose one in the Prefect run's "
+                                          "form (the run link in the message). It keeps waiting.")
         won, request = record_decision(self.store, request_id, decision, by=f"slack:{user_id}", via="slack",
                                        comment=reason)
         if not won:

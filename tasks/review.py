@@ -9,6 +9,7 @@ approval request and its own approval run are made (an older pending one is supe
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from decimal import Decimal
 
 from prefect import task
@@ -17,7 +18,8 @@ from prefect.cache_policies import NO_CACHE
 from ledgerlink.model import Invoice
 from ledgerlink.review import approval_context, fired_rules, review_facts
 from ledgerlink.store.audit_log import NewAuditEvent
-from ledgerlink.store.tables import ApprovalStatus
+from ledgerlink.review_spec import Review
+from ledgerlink.store.tables import ApprovalRequest, ApprovalStatus
 from ledgerlink.money import MoneyError, to_decimal
 from tasks.approval_runs import cancel_approval_run, start_approval_runs
 from tasks.approval_slack import show_decision, slack_client
@@ -45,7 +47,7 @@ def route_for_review(ctx: HandoffContext, candidates: Candidates, invoices: list
     limits = {i.deal_id: _credit_limit(candidates.drafts[i.deal_id].customer, []) for i in invoices}
     balances = _open_balances(ctx, [i for i in invoices if limits[i.deal_id] is not None]) \
         if review.needs_open_balance else {}
-    go, new, superseded = [], [], []
+    go, wanted = [], []
     for invoice in invoices:
         deal_id, checksum = invoice.deal_id, candidates.checksums[invoice.deal_id]
         request = latest.get(deal_id)
@@ -69,26 +71,45 @@ def route_for_review(ctx: HandoffContext, candidates: Candidates, invoices: list
         if not fired:
             go.append(invoice)
             continue
-        if request is not None and request.status == ApprovalStatus.PENDING.value:
-            superseded.append(request)
         context = approval_context(invoice, review, fired, facts, warnings, _crm_url(ctx, deal_id))
-        if review.escalation_channel:
-            context["escalation_channel"] = review.escalation_channel
-        new.append(ctx.store.approvals.create(
-            tenant, handoff, "deal", deal_id, checksum, rules=fired,
-            approvers=sorted({review.rules[name].approvers for name in fired}),
-            corrections_allowed=sorted({c for name in fired for c in review.rules[name].corrections}),
-            context=context))
-    _supersede(ctx, superseded)
-    if new:
-        ctx.store.audit.append(tenant, [NewAuditEvent(
-            "approval.requested", handoff=handoff, run_id=ctx.run_id, deal_id=r.record_id,
-            customer_id=r.context.get("customer_crm_id"),
-            after={"request": r.id, "rules": r.rules, "total": r.context["total"], "currency": r.context["currency"]})
-            for r in new])
-        ctx.counts["review_requested"] += len(new)
-        ctx.counts[f"approval_runs_{start_approval_runs(tenant, new, ctx.store)}"] += len(new)
+        wanted.append(NewRequest("deal", deal_id, checksum, fired, context, request))
+    open_requests(ctx, review, wanted)
     return go
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    record_type: str
+    record_id: str
+    checksum: str
+    fired: list[str]
+    context: dict
+    previous: ApprovalRequest | None = None  # the record's last request (superseded if still pending)
+
+
+def open_requests(ctx: HandoffContext, review: Review, wanted: list[NewRequest],
+                  handoff: str | None = None) -> list[ApprovalRequest]:
+    """Record the requests, audit them and start one approval run each; older pending ones of the
+    same records are superseded (their values changed). `handoff` defaults to the run's own."""
+    handoff = handoff or ctx.name
+    _supersede(ctx, [w.previous for w in wanted
+                     if w.previous is not None and w.previous.status == ApprovalStatus.PENDING.value])
+    made = [ctx.store.approvals.create(
+        ctx.tenant.name, handoff, w.record_type, w.record_id, w.checksum, rules=w.fired,
+        approvers=sorted({review.rules[name].approvers for name in w.fired}),
+        corrections_allowed=sorted({c for name in w.fired for c in review.rules[name].corrections}),
+        context={**w.context, **({"escalation_channel": review.escalation_channel} if review.escalation_channel else {})})
+        for w in wanted]
+    if made:
+        ctx.store.audit.append(ctx.tenant.name, [NewAuditEvent(
+            "approval.requested", handoff=handoff, run_id=ctx.run_id,
+            deal_id=r.record_id if r.record_type == "deal" else None,
+            customer_id=r.context.get("customer_crm_id"),
+            after={"request": r.id, "rules": r.rules, "total": r.context.get("total"),
+                   "currency": r.context.get("currency")}) for r in made])
+        ctx.counts["review_requested"] += len(made)
+        ctx.counts[f"approval_runs_{start_approval_runs(ctx.tenant.name, made, ctx.store)}"] += len(made)
+    return made
 
 
 def _supersede(ctx: HandoffContext, requests: list) -> None:

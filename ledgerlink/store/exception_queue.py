@@ -86,6 +86,18 @@ class ExceptionQueue:
                 count += result.rowcount or 0
         return count
 
+    def retry_where_detail_starts(self, tenant: str, record_type: str, prefix: str) -> int:
+        """Set open items whose detail starts with `prefix` to retry (e.g. deals waiting on a customer)."""
+        table = ExceptionItem.__table__
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._store.session() as session:
+            result = session.execute(
+                table.update()
+                .where(table.c.tenant == tenant, table.c.record_type == record_type,
+                       table.c.status == ExceptionStatus.OPEN.value, table.c.detail.like(escaped + "%", escape="\\"))
+                .values(status=ExceptionStatus.RETRYING.value))
+            return result.rowcount or 0
+
     def set_status(self, item_id: int, status: ExceptionStatus) -> ExceptionItem | None:
         with self._store.session() as session:
             row = session.get(ExceptionItem, item_id)

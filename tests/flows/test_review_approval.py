@@ -72,7 +72,10 @@ class Approvals:
         return self.store.approvals.list("demo", status=status)
 
     def request_for(self, deal_id: str):
-        return self.store.approvals.latest_for("demo", "won-deal-to-invoice", [deal_id])[deal_id]
+        return self.request_for_record("won-deal-to-invoice", deal_id)
+
+    def request_for_record(self, handoff: str, record_id: str):
+        return self.store.approvals.latest_for("demo", handoff, [record_id])[record_id]
 
     def execute(self, flow_run_id: str) -> str:
         """Run a scheduled approval run in this process, as a worker's subprocess would; its state after."""
@@ -279,6 +282,41 @@ def test_without_a_deployment_an_ad_hoc_approval_run_pauses_in_process(spine, ap
                     run_input={"decision": "approve", "approver": "Sipho"})
     assert wait_for_local_approvals(timeout=30) == 0
     assert len(spine.invoices_by_reference()[f"DEAL-{deal_id}"]) == 1
+
+
+def test_a_customer_merge_waits_for_finance_then_the_chosen_contact_is_used_and_the_deal_invoiced(
+        spine, approvals, approval_deployment):
+    from prefect.flow_runs import resume_flow_run
+
+    deal_id = sorted(spine.eligible_deals(), key=int)[0]
+    [(company_id, _)] = spine.hubspot.associations.targets("deals", int(deal_id), "companies")
+    vat = spine.hubspot.companies.get(company_id).props["vat_number"]
+    one, two = (spine.books.add_contact(name, TaxNumber=vat) for name in ("Duplicate One", "Duplicate Two"))
+
+    spine.run()
+
+    request = approvals.store.approvals.latest_for("demo", "contact-to-accounting-contact",
+                                                   [str(company_id)])[str(company_id)]
+    assert (request.status, request.rules, request.record_type) == ("pending", ["customer_merge"], "company")
+    assert {one["ContactID"], two["ContactID"]} <= {c["id"] for c in request.context["candidates"]}
+    [waiting] = [i for i in approvals.store.exceptions.list("demo") if i.record_id == deal_id]
+    assert waiting.reason_code == "customer_merge_review"
+    assert approvals.execute(request.flow_run_id) == "Suspended"
+    _, _, _, key = approvals.click(request.id, FINANCE)  # Slack cannot say which of two contacts
+    assert "choose one in the Prefect run's form" in approvals.reply(key)
+
+    resume_flow_run(UUID(request.flow_run_id), run_input={
+        "decision": "approve", "approver": "Naledi", "accounting_contact_id": two["ContactID"]})
+    assert approvals.execute(request.flow_run_id) == "Completed"
+    link = approvals.store.links.for_crm_ids("demo", "customer", [str(company_id)])[str(company_id)]
+    assert link.accounting_id == two["ContactID"]
+    assert approvals.request_for_record("contact-to-accounting-contact", str(company_id)).outcome == \
+        f"linked to the existing contact {two['ContactID']}"
+
+    report = spine.run()  # the deal that waited for its customer moves now
+    assert deal_id in {c["deal"] for c in report["created"]}
+    [invoice] = spine.invoices_by_reference()[f"DEAL-{deal_id}"]
+    assert invoice["_contact_id"] == two["ContactID"]  # the sandbox's stored form of the invoice's Contact
 
 
 def _hours(hours: int):
