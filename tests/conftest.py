@@ -69,8 +69,14 @@ def _truncate(store) -> None:
 
 @pytest.fixture(scope="session")
 def prefect_server():
-    """One Prefect test server (SQLite, temporary) for the whole session: a harness costs ~10 s."""
+    """One Prefect test server (SQLite, temporary) for the whole session: a harness costs ~10 s.
+
+    Flow-run heartbeats (crash detection for long runs) are off: the engine joins the heartbeat
+    thread at the end of every run, which cost ~0.5 s per flow run here and tests nothing of ours.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    with prefect_test_harness(server_startup_timeout=60), \
+            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
