@@ -123,7 +123,8 @@ def load_spec(name_or_path: str | Path):
     """Load `flows/specs/<name>.yaml` (or a path) and validate it, naming file and field on error.
 
     The spec's `kind` chooses its schema: `create-invoices` (HandoffSpec), `update-linked`
-    (ledgerlink.linked_spec) or `sync-customers` (ledgerlink.customer_spec).
+    (ledgerlink.linked_spec), `sync-customers` (ledgerlink.customer_spec) or `reconcile`
+    (ledgerlink.recon_spec).
     """
     path = Path(name_or_path)
     if not path.suffix:
@@ -139,8 +140,10 @@ def load_spec(name_or_path: str | Path):
         raise SpecError(f"{path}: a handoff spec must be a mapping at the top level")
     from ledgerlink.customer_spec import CustomerSyncSpec
     from ledgerlink.linked_spec import LinkedUpdateSpec
+    from ledgerlink.recon_spec import ReconciliationSpec
 
-    kinds = {"create-invoices": HandoffSpec, "update-linked": LinkedUpdateSpec, "sync-customers": CustomerSyncSpec}
+    kinds = {"create-invoices": HandoffSpec, "update-linked": LinkedUpdateSpec, "sync-customers": CustomerSyncSpec,
+             "reconcile": ReconciliationSpec}
     kind = data.get("kind", "create-invoices")
     if kind not in kinds:
         raise SpecError(f"{path}: kind: {kind!r} is not one of {', '.join(kinds)}")

@@ -33,6 +33,7 @@ class HandoffContext:
     problems: list[dict] = field(default_factory=list)  # exceptions raised this run, for the report
     updated: list[dict] = field(default_factory=list)  # records an update-linked run changed
     approved: dict[str, Any] = field(default_factory=dict)  # record id -> its approved ApprovalRequest
+    changed_at: dict[str, Any] = field(default_factory=dict)  # record id -> when it last changed at the source
     directory: Any = None  # the accounting contact directory, read once per run when needed
     customer_spec: Any = None  # contact-to-accounting-contact, which every handoff uses for customers
     report: Any = None  # the RunReport, once the run has ended (tasks.run_record)

@@ -51,6 +51,8 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
                              customer_name=invoice.customer.name, lines=len(invoice.lines))
                 ctx.created.append({"deal": deal_id, "invoice": result.number, "total": str(invoice.total.rounded()),
                                     "customer": mask_value(invoice.customer.name)})
+            if ctx.changed_at.get(deal_id):
+                after["source_changed_at"] = ctx.changed_at[deal_id].isoformat()
             approval = ctx.approved.get(deal_id)
             if approval is not None:  # the person who let it move is on the invoice's audit trail
                 after.update(approved_by=approval.decided_by, approval_request=approval.id,

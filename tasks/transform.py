@@ -88,6 +88,7 @@ def map_deals(ctx: HandoffContext, bundles: list[dict]) -> Candidates:
                 deal_exception(ctx, deal_id, "unparseable_field", f"cannot read deal: {err}", checksum))
             continue
         result.drafts[deal_id] = draft
+        ctx.changed_at[deal_id] = draft.modified_at  # for sync latency (source change → written in target)
         result.rows.append(row)
         if bundle.get("company"):
             result.companies[str(bundle["company"]["id"])] = bundle["company"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -119,3 +119,18 @@ class Links:
                 RecordLink.tenant == tenant, RecordLink.object_type == object_type
             )
             return int(session.exec(query).one())
+
+    def pages(self, tenant: str, object_type: str, size: int = 5_000) -> Iterator[list[tuple[str, str, str | None]]]:
+        """Every link as (crm_id, accounting_id, accounting_number), a page at a time (keyset on id),
+        so a reconciliation of a large ledger never holds all links at once."""
+        after = 0
+        while True:
+            with self._store.session() as session:
+                rows = list(session.exec(
+                    select(RecordLink.id, RecordLink.crm_id, RecordLink.accounting_id, RecordLink.accounting_number)
+                    .where(RecordLink.tenant == tenant, RecordLink.object_type == object_type, RecordLink.id > after)
+                    .order_by(RecordLink.id).limit(size)))
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [(crm_id, accounting_id, number) for _, crm_id, accounting_id, number in rows]
