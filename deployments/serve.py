@@ -9,6 +9,7 @@ from prefect.schedules import Cron
 from flows.approval_deadlines import approval_deadlines
 from flows.contact_to_accounting_contact import contact_to_accounting_contact
 from flows.linked_update import payment_to_crm
+from flows.reconciliation import reconciliation
 from flows.review_approval import review_approval
 from flows.won_deal_to_invoice import won_deal_to_invoice
 from ledgerlink.tenants import load_tenants, tenants_path
@@ -19,6 +20,9 @@ SCHEDULES = {  # handoff -> (flow, cron)
     "won-deal-to-invoice": (won_deal_to_invoice, "*/5 * * * *"),
     "payment-to-crm": (payment_to_crm, "*/15 * * * *"),
 }
+
+
+RECONCILIATION_CRON = "30 1 * * *"  # nightly, after the day's handoffs and before finance starts
 
 
 def deployments_for_tenants():
@@ -35,6 +39,10 @@ def deployments_for_tenants():
                 description=f"{handoff} for tenant {name}",
             ))
         deployments += approval_deployments(name)
+        deployments.append(reconciliation.to_deployment(
+            name=f"reconciliation-{name}", parameters={"tenant": name},
+            schedule=Cron(RECONCILIATION_CRON, timezone="Africa/Johannesburg"), concurrency_limit=1,
+            tags=[f"tenant:{name}", "handoff:reconciliation"], description=f"nightly reconciliation for {name}"))
     return deployments
 
 

@@ -73,7 +73,8 @@ def simulate_payments(sandboxes, invoice_numbers: list[str]) -> list[str]:
 
 
 def run_demo(*, reset: bool = False, deals: int = 60, limits: bool = True) -> dict:
-    """Contacts → won deals → invoices → (customers pay) → payment status back on the deals."""
+    """Contacts → won deals → invoices → (customers pay) → payment status back on the deals →
+    the nightly reconciliation."""
     started = time.monotonic()
     home = settings.home()
     if reset:
@@ -107,6 +108,13 @@ def run_demo(*, reset: bool = False, deals: int = 60, limits: bool = True) -> di
         _say("\n== 3/3 payment status → CRM ==")
         runs.append(payment_to_crm(tenant=DEMO_TENANT))
         _say(RunReport(**runs[-1]).text())
+        from flows.reconciliation import reconciliation
+
+        _say("\n== and at night: reconciliation ==")
+        recon = reconciliation(tenant=DEMO_TENANT)
+        for cls, count in sorted(recon["counts"].items()):
+            _say(f"  {cls:<28} {count:>5}" + (f"  ({recon['fixed'][cls]} fixed)" if recon["fixed"].get(cls) else ""))
+        _say(f"  DSO {recon['health'].get('dso_days')} days · report {recon['html']}")
         _say("\nnext: `ledgerlink exceptions list` · `ledgerlink audit --invoice INV-0001` · "
              "run `ledgerlink demo` again: nothing is created twice")
         status = "completed" if all(r["status"] == "completed" for r in runs) else "failed"

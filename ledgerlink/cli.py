@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
         sub = ex_commands.add_parser(action, help=text)
         sub.add_argument("item_id", type=int)
 
+    reconcile = commands.add_parser("reconcile", help="compare CRM and accounting now; report (and make safe fixes)")
+    reconcile.add_argument("--tenant", default="demo")
+    reconcile.add_argument("--report-only", action="store_true", help="make no fixes, not even the safe ones")
+
     approvals = commands.add_parser("approvals", help="review items waiting for (or decided by) finance")
     ap_commands = approvals.add_subparsers(dest="action", required=True, metavar="ACTION")
     ap_list = ap_commands.add_parser("list", help="list approval requests")

@@ -102,6 +102,20 @@ def cmd_exceptions(args) -> int:
     return 0
 
 
+def cmd_reconcile(args) -> int:
+    from flows.reconciliation import reconciliation
+
+    try:
+        result = reconciliation(tenant=args.tenant, fix=not args.report_only)
+    except (SpecError, TenantError, KeyError) as err:
+        raise UserError(str(err).strip("'\"")) from None
+    for cls, count in sorted(result["counts"].items()):
+        fixed = result["fixed"].get(cls)
+        print(f"  {cls:<28} {count:>7}" + (f"   ({fixed} fixed)" if fixed else ""))
+    print(f"{sum(result['counts'].values())} discrepancies · report {result['html']} · csv {result['csv']}")
+    return 0
+
+
 def cmd_approvals(args) -> int:
     if args.action == "sweep":
         from flows.approval_deadlines import approval_deadlines

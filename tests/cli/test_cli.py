@@ -48,6 +48,8 @@ def test_demo_runs_all_three_handoffs_then_a_second_demo_changes_nothing(demo_ho
     payments = _section(first.stdout, "payment-to-crm")
     assert "records updated" in payments and "onboarding triggered" in payments
     assert "invoice_status=paid" in payments and "invoice_status=partially_paid" in payments
+    nightly = first.stdout.split("== and at night: reconciliation ==")[1]
+    assert "won_deal_without_invoice" in nightly and "reconciliation-demo-" in nightly and "DSO" in nightly
     assert second.returncode == 0, second.stderr[-3000:]
     assert "customers created" not in _section(second.stdout, "contact-to-accounting-contact")
     again = _section(second.stdout, "won-deal-to-invoice")

@@ -42,5 +42,5 @@ def test_spec_errors_name_file_and_field(tmp_path):
     bad.write_text(good.replace('trigger: status == "won"', 'trigger: os.system("rm")'))
     with pytest.raises(SpecError, match="trigger"):
         load_spec(bad)
-    with pytest.raises(SpecError, match="known handoffs: contact-to-accounting-contact, payment-to-crm, won-deal-to-invoice"):
+    with pytest.raises(SpecError, match="known handoffs: contact-to-accounting-contact, payment-to-crm, reconciliation, won-deal-to-invoice"):
         load_spec("no-such-handoff")

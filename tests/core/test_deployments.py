@@ -21,7 +21,9 @@ tenants:
     assert set(deployments) == {"contact-to-accounting-contact-acme", "won-deal-to-invoice-acme",
                                 "payment-to-crm-acme", "won-deal-to-invoice-karoo",
                                 "review-approval-acme", "approval-deadlines-acme",
-                                "review-approval-karoo", "approval-deadlines-karoo"}
+                                "review-approval-karoo", "approval-deadlines-karoo",
+                                "reconciliation-acme", "reconciliation-karoo"}
+    assert deployments["reconciliation-acme"].schedules[0].schedule.cron == "30 1 * * *"
     assert deployments["review-approval-karoo"].schedules == []  # started per review item, never on a clock
     assert deployments["approval-deadlines-karoo"].parameters == {"tenant": "karoo"}
     won = deployments["won-deal-to-invoice-karoo"]
@@ -30,3 +32,25 @@ tenants:
     assert schedule.schedule.cron == "*/5 * * * *" and schedule.schedule.timezone == "Africa/Johannesburg"
     assert deployments["payment-to-crm-acme"].schedules[0].schedule.cron == "*/15 * * * *"
     assert not any("ACME_TOKEN" in str(d.parameters) for d in deployments.values())  # references stay in the file
+
+
+def test_prefect_yaml_entrypoints_are_flows_with_johannesburg_schedules():
+    """`prefect deploy --all` reads this file: every entrypoint must load and every clock is SAST."""
+    import importlib
+    from pathlib import Path
+
+    import yaml
+    from prefect.flows import Flow
+
+    data = yaml.safe_load((Path(__file__).parents[2] / "deployments" / "prefect.yaml").read_text())
+    names = set()
+    for deployment in data["deployments"]:
+        module, _, attribute = deployment["entrypoint"].partition(":")
+        flow = getattr(importlib.import_module(module.replace("/", ".").removesuffix(".py")), attribute)
+        assert isinstance(flow, Flow), deployment["name"]
+        names.add(f"{flow.name}/{deployment['name']}")
+        assert all(s["timezone"] == "Africa/Johannesburg" for s in deployment.get("schedules", []))
+    from tasks.approval_runs import approval_deployment
+
+    assert approval_deployment("demo") in names  # the name the handoffs start approval runs by
+    assert "reconciliation/reconciliation-demo" in names
