@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import tempfile
 import time
-from pathlib import Path
+
+from bench.environment import isolated_home
 
 
 def main() -> None:
@@ -21,11 +21,7 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=5000, help="deals to seed (about half are won)")
     parser.add_argument("--limits", action="store_true", help="keep the vendors' real rate limits on")
     args = parser.parse_args()
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    home = Path(tempfile.mkdtemp(prefix="ledgerlink-bench-"))
-    os.environ["LEDGERLINK_HOME"] = str(home)
-    os.environ["LEDGERLINK_DATABASE_URL"] = f"sqlite:///{home / 'store.db'}"
+    home = isolated_home("ledgerlink-bench-")
 
     from connectors.sandbox import start_sandboxes
     from flows.demo import demo_tenants_file

@@ -24,29 +24,42 @@ ACCOUNTING_CURSOR = f"{HANDOFF}:accounting"
 
 
 @flow(name=HANDOFF, log_prints=False)
-def contact_to_accounting_contact(tenant: str = "demo") -> dict:
-    """Create or update accounting contacts from finance-ready CRM companies; ids both ways."""
+def contact_to_accounting_contact(tenant: str = "demo", only_retries: bool = False) -> dict:
+    """Create or update accounting contacts from finance-ready CRM companies; ids both ways.
+    `only_retries` re-processes just the companies set to retry (`ledgerlink exceptions retry --now`)."""
     logger = get_run_logger()
     with handoff_run(tenant, HANDOFF) as ctx:
         spec = ctx.customer_spec
-        _report_accounting_edits(ctx)
-        cursor = ctx.store.cursors.get(tenant, HANDOFF)
-        since = int(cursor) if cursor else 0
         properties = sorted({path.split(".", 1)[1] for path in spec.fields_for(ctx.tenant.crm.system).values()
                              if path.startswith("company.")} - {"id"})
-        for number, page in enumerate(ctx.crm.search_modified_since(spec.source.object, since, properties), start=1):
-            ctx.counts["companies_read"] += len(page)
-            outcome = ensure_customers(quote(ctx), quote(spec), quote({str(c["id"]): flatten(c) for c in page}),
-                                       update_changed=True)
-            raise_exceptions(ctx, list(outcome.problems.values()))
-            write_back_customers(quote(ctx))
-            newest = max((epoch_ms((c.get("properties") or {}).get("hs_lastmodifieddate")) for c in page),
-                         default=since)
-            if newest > since:
-                ctx.store.cursors.set(tenant, HANDOFF, str(newest))
-                since = newest
-            logger.info("page %d: %d companies", number, len(page))
+        retry = [item.record_id for item in ctx.store.exceptions.list(tenant, HANDOFF, status="retrying", limit=5_000)]
+        if retry:
+            logger.info("re-processing %d compan(ies) marked for retry", len(retry))
+            _process(ctx, spec, list(ctx.crm.batch_read(spec.source.object, retry, properties).values()))
+            ctx.counts["retried"] += len(retry)
+            ctx.store.exceptions.resolve(tenant, HANDOFF, retry, only_from=("retrying",))  # not raised again
+        if not only_retries:
+            _report_accounting_edits(ctx)
+            cursor = ctx.store.cursors.get(tenant, HANDOFF)
+            since = int(cursor) if cursor else 0
+            for number, page in enumerate(ctx.crm.search_modified_since(spec.source.object, since, properties),
+                                          start=1):
+                ctx.counts["companies_read"] += len(page)
+                _process(ctx, spec, page)
+                newest = max((epoch_ms((c.get("properties") or {}).get("hs_lastmodifieddate")) for c in page),
+                             default=since)
+                if newest > since:
+                    ctx.store.cursors.set(tenant, HANDOFF, str(newest))
+                    since = newest
+                logger.info("page %d: %d companies", number, len(page))
     return ctx.report.as_dict()
+
+
+def _process(ctx, spec, companies: list[dict]) -> None:
+    outcome = ensure_customers(quote(ctx), quote(spec), quote({str(c["id"]): flatten(c) for c in companies}),
+                               update_changed=True)
+    raise_exceptions(ctx, list(outcome.problems.values()))
+    write_back_customers(quote(ctx))
 
 
 def _report_accounting_edits(ctx) -> None:

@@ -1,7 +1,7 @@
 """Flows for `update-linked` handoffs. `payment-to-crm` is one; `declared-handoff` runs any such
 spec by name or path, so a new handoff of this kind needs a YAML file and no flow code.
 
-    revisit records whose declared date has come → each page of source records changed since the
+    records set to retry → revisit records whose declared date has come → each page of source records changed since the
     cursor → update-linked-records → cursor moves after the page's writes are durable → report.
 """
 
@@ -22,28 +22,50 @@ READERS = {  # (system, object) -> how to read changed records and records by id
 }
 
 
-def run_linked_update(handoff: str, tenant: str) -> dict:
-    logger = get_run_logger()
+def run_linked_update(handoff: str, tenant: str, only_retries: bool = False) -> dict:
     with handoff_run(tenant, handoff) as ctx:
         spec = ctx.spec
         if spec.kind != "update-linked":
             raise ValueError(f"{handoff} is a {spec.kind} handoff, not update-linked")
         source = ctx.accounting if spec.source.system == "accounting" else ctx.crm
         changed, by_id = (getattr(source, name) for name in READERS[(spec.source.system, spec.source.object)])
-        due = ctx.store.sync_states.due(tenant, spec.name, transforms.today(ctx.tz))
-        if due:
-            logger.info("revisiting %d record(s) whose declared date has come", len(due))
-            update_linked(quote(ctx), quote(by_id(due)))
-        for kind in spec.follow:  # payments and credit notes change invoices: re-read those invoices
-            _follow(ctx, kind, by_id)
-        cursor = ctx.store.cursors.get(tenant, spec.name)
-        since = datetime.fromisoformat(cursor) if cursor else None
-        for number, page in enumerate(changed(since), start=1):
-            ctx.counts["records_read"] += len(page)
-            update_linked(quote(ctx), quote(page))
-            since = _advance(ctx, spec.name, page, since)  # the page's writes are durable
-            logger.info("page %d: %d records, %d updated so far", number, len(page), ctx.counts["records_updated"])
+        retry_records(ctx, by_id)
+        if not only_retries:
+            read_changes(ctx, changed, by_id)
     return ctx.report.as_dict()
+
+
+def read_changes(ctx, changed, by_id) -> None:
+    """Records whose revisit date has come, records touched by followed changes, then every page of
+    records changed since the cursor."""
+    logger = get_run_logger()
+    spec, tenant = ctx.spec, ctx.tenant.name
+    due = ctx.store.sync_states.due(tenant, spec.name, transforms.today(ctx.tz))
+    if due:
+        logger.info("revisiting %d record(s) whose declared date has come", len(due))
+        update_linked(quote(ctx), quote(by_id(due)))
+    for kind in spec.follow:  # payments and credit notes change invoices: re-read those invoices
+        _follow(ctx, kind, by_id)
+    cursor = ctx.store.cursors.get(tenant, spec.name)
+    since = datetime.fromisoformat(cursor) if cursor else None
+    for number, page in enumerate(changed(since), start=1):
+        ctx.counts["records_read"] += len(page)
+        update_linked(quote(ctx), quote(page))
+        since = _advance(ctx, spec.name, page, since)  # the page's writes are durable
+        logger.info("page %d: %d records, %d updated so far", number, len(page), ctx.counts["records_updated"])
+
+
+def retry_records(ctx, by_id) -> None:
+    """Records set to retry (`ledgerlink exceptions retry`) are read by id and go through again; an
+    item whose record now goes through (or has nothing to change) is resolved."""
+    ids = [item.record_id for item in ctx.store.exceptions.list(ctx.tenant.name, ctx.spec.name, status="retrying",
+                                                                  limit=5_000)]
+    if not ids:
+        return
+    get_run_logger().info("re-processing %d record(s) marked for retry", len(ids))
+    update_linked(quote(ctx), quote(by_id(ids)))
+    ctx.counts["retried"] += len(ids)
+    ctx.store.exceptions.resolve(ctx.tenant.name, ctx.spec.name, ids, only_from=("retrying",))
 
 
 def _advance(ctx, key: str, page: list[dict], since: datetime | None) -> datetime | None:
@@ -78,12 +100,13 @@ def _follow(ctx, kind: str, by_id) -> None:
 
 
 @flow(name="payment-to-crm", log_prints=False)
-def payment_to_crm(tenant: str = "demo") -> dict:
-    """Invoice payment status, amounts and paid date onto the linked CRM deals."""
-    return run_linked_update("payment-to-crm", tenant)
+def payment_to_crm(tenant: str = "demo", only_retries: bool = False) -> dict:
+    """Invoice payment status, amounts and paid date onto the linked CRM deals; `only_retries`
+    re-processes just the records set to retry."""
+    return run_linked_update("payment-to-crm", tenant, only_retries)
 
 
 @flow(name="declared-handoff", log_prints=False)
-def declared_handoff(handoff: str, tenant: str = "demo") -> dict:
+def declared_handoff(handoff: str, tenant: str = "demo", only_retries: bool = False) -> dict:
     """Any update-linked handoff, by spec name (flows/specs) or path: no flow code per handoff."""
-    return run_linked_update(handoff, tenant)
+    return run_linked_update(handoff, tenant, only_retries)

@@ -49,6 +49,28 @@ def process_deals(ctx, deals: list[dict]) -> None:
     create_invoices(context, quote(invoices), quote(candidates.checksums))
 
 
+def process_changed_deals(ctx, max_pages: int | None) -> None:
+    """Every page of deals changed since the cursor; the cursor moves once a page's writes are durable."""
+    logger = get_run_logger()
+    tenant = ctx.tenant.name
+    cursor = ctx.store.cursors.get(tenant, HANDOFF)
+    since = int(cursor) if cursor else 0
+    pages = ctx.crm.search_modified_since("deals", since, deal_properties(ctx.mapping), ctx.spec.page_size)
+    for number, page in enumerate(pages, start=1):
+        ctx.counts["deals_read"] += len(page)
+        process_deals(ctx, page)
+        write_back_invoices(quote(ctx))
+        newest = max((epoch_ms((deal.get("properties") or {}).get("hs_lastmodifieddate")) for deal in page),
+                     default=since)
+        if newest > since:
+            ctx.store.cursors.set(tenant, HANDOFF, str(newest))  # every write of this page is durable now
+            since = newest
+        logger.info("page %d: %d deals, %d invoices so far, %d exceptions so far", number, len(page),
+                    ctx.counts["invoices_created"], ctx.counts["exceptions"])
+        if max_pages and number >= max_pages:
+            break
+
+
 def approved_but_not_moved(ctx) -> list[str]:
     """Deals approved a while ago whose approval run never finished applying the decision."""
     before = datetime.now(timezone.utc) - timedelta(seconds=intent_lease_seconds())
@@ -56,8 +78,9 @@ def approved_but_not_moved(ctx) -> list[str]:
 
 
 @flow(name=HANDOFF, log_prints=False, validate_parameters=True)
-def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> dict:
-    """Run the handoff for one tenant. `max_pages` bounds a run (the cursor resumes the rest next time)."""
+def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None, only_retries: bool = False) -> dict:
+    """Run the handoff for one tenant. `max_pages` bounds a run (the cursor resumes the rest next time);
+    `only_retries` re-processes just the records set to retry (`ledgerlink exceptions retry --now`)."""
     logger = get_run_logger()
     with handoff_run(tenant, HANDOFF) as ctx:
         load_tax_rates(quote(ctx))
@@ -67,20 +90,6 @@ def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None) -> d
             logger.info("re-processing %d deal(s) from an interrupted run or marked for retry", len(again))
             process_deals(ctx, read_deals_by_id(quote(ctx), sorted(set(again))))
         write_back_invoices(quote(ctx))
-        cursor = ctx.store.cursors.get(tenant, HANDOFF)
-        since = int(cursor) if cursor else 0
-        pages = ctx.crm.search_modified_since("deals", since, deal_properties(ctx.mapping), ctx.spec.page_size)
-        for number, page in enumerate(pages, start=1):
-            ctx.counts["deals_read"] += len(page)
-            process_deals(ctx, page)
-            write_back_invoices(quote(ctx))
-            newest = max((epoch_ms((deal.get("properties") or {}).get("hs_lastmodifieddate")) for deal in page),
-                         default=since)
-            if newest > since:
-                ctx.store.cursors.set(tenant, HANDOFF, str(newest))  # every write of this page is durable now
-                since = newest
-            logger.info("page %d: %d deals, %d invoices so far, %d exceptions so far", number, len(page),
-                        ctx.counts["invoices_created"], ctx.counts["exceptions"])
-            if max_pages and number >= max_pages:
-                break
+        if not only_retries:
+            process_changed_deals(ctx, max_pages)
     return ctx.report.as_dict()

@@ -29,13 +29,24 @@ def _parser() -> argparse.ArgumentParser:
 
     exceptions = commands.add_parser("exceptions", help="the exception queue: records that could not move")
     ex_commands = exceptions.add_subparsers(dest="action", required=True, metavar="ACTION")
-    ex_list = ex_commands.add_parser("list", help="list exception items")
+    ex_list = ex_commands.add_parser("list", help="list exception items (oldest first)")
     ex_list.add_argument("--tenant")
+    ex_list.add_argument("--handoff")
+    ex_list.add_argument("--owner")
+    ex_list.add_argument("--older-than", type=float, metavar="DAYS", help="first seen more than DAYS ago")
     ex_list.add_argument("--status", default="open", help="open|retrying|resolved|ignored|all")
-    for action, text in (("show", "show one item in full"), ("retry", "re-process it on the next run"),
-                         ("ignore", "stop reporting it")):
+    ex_show = ex_commands.add_parser("show", help="show one item in full, with its history")
+    ex_show.add_argument("item_id", type=int)
+    ex_assign = ex_commands.add_parser("assign", help="give an item to another owner")
+    ex_assign.add_argument("item_id", type=int)
+    ex_assign.add_argument("--to", required=True, metavar="OWNER")
+    ex_retry = ex_commands.add_parser("retry", help="re-process items on the next run (or now, with --now)")
+    ex_retry.add_argument("item_ids", type=int, nargs="+")
+    ex_retry.add_argument("--now", action="store_true", help="run their handoff now, for just these records")
+    for action, text in (("resolve", "close an item fixed some other way"), ("ignore", "stop reporting an item")):
         sub = ex_commands.add_parser(action, help=text)
         sub.add_argument("item_id", type=int)
+        sub.add_argument("--reason", required=True, help="why (kept on the audit trail)")
 
     reconcile = commands.add_parser("reconcile", help="compare CRM and accounting now; report (and make safe fixes)")
     reconcile.add_argument("--tenant", default="demo")

@@ -76,30 +76,109 @@ def _run_flow(spec, args) -> dict:
 
 
 def cmd_exceptions(args) -> int:
+    from ledgerlink.store.audit_log import NewAuditEvent
     from ledgerlink.store.tables import ExceptionStatus
 
     store = _store()
     if args.action == "list":
-        status = None if args.status == "all" else args.status
-        items = store.exceptions.list(args.tenant, status=status, limit=1000)
-        if not items:
-            print(f"no {args.status} exception items")
-        for item in items:
-            print(f"#{item.id:<5} {item.tenant:<10} {item.record_type} {item.record_id:<12} {item.status:<9} "
-                  f"{item.reason_code:<24} owner {item.owner:<10} attempts {item.attempts}  {item.detail[:100]}")
-        return 0
+        return _list_exceptions(store, args)
+    ids = getattr(args, "item_ids", None) or [args.item_id]
+    items = [store.exceptions.get(item_id) for item_id in ids]
+    missing = [f"#{item_id}" for item_id, item in zip(ids, items) if item is None]
+    if missing:
+        raise UserError(f"no exception item {', '.join(missing)}")
     if args.action == "show":
-        item = store.exceptions.get(args.item_id)
-        if item is None:
-            raise UserError(f"no exception item #{args.item_id}")
+        [item] = items
         print(json.dumps(item.model_dump(mode="json"), indent=2))
+        for event in store.audit.search(item.tenant, **_audit_ids(item)):
+            if event.action.startswith("exception."):
+                print(f"  {event.at:%Y-%m-%d %H:%M} {event.action:<20} by {event.actor}: {json.dumps(event.after)}")
         return 0
-    status = ExceptionStatus.RETRYING if args.action == "retry" else ExceptionStatus.IGNORED
-    item = store.exceptions.set_status(args.item_id, status)
-    if item is None:
-        raise UserError(f"no exception item #{args.item_id}")
-    print(f"#{item.id} is now {item.status}" + (" (the next run re-processes it)" if args.action == "retry" else ""))
+    actor = f"cli:{_user()}"
+    if args.action == "assign":
+        [item] = items
+        store.exceptions.assign(item.id, args.to)
+        after = {"item": item.id, "from": item.owner, "to": args.to}
+    else:
+        status = {"retry": ExceptionStatus.RETRYING, "resolve": ExceptionStatus.RESOLVED,
+                  "ignore": ExceptionStatus.IGNORED}[args.action]
+        for item in items:
+            store.exceptions.set_status(item.id, status)
+        after = {"items": [item.id for item in items], "reason": getattr(args, "reason", None)}
+    action = {"assign": "exception.assigned", "retry": "exception.retry_requested", "resolve": "exception.resolved",
+              "ignore": "exception.ignored"}[args.action]
+    store.audit.append(items[0].tenant, [NewAuditEvent(action, actor=actor[:64], handoff=item.handoff,
+                                                       **_audit_ids(item), after=after) for item in items])
+    if args.action == "retry" and args.now:
+        try:
+            return _retry_now(items)
+        except (SpecError, TenantError, KeyError) as err:
+            raise UserError(f"{str(err).strip(chr(39) + chr(34))} (the items stay set to retry)") from None
+    done = {"assign": f"assigned to {getattr(args, 'to', '')}", "retry": "set to retry (the next run re-processes it)",
+            "resolve": "resolved", "ignore": "ignored"}[args.action]
+    print(f"{', '.join(f'#{item.id}' for item in items)} {done}")
     return 0
+
+
+def _list_exceptions(store, args) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    before = datetime.now(timezone.utc) - timedelta(days=args.older_than) if args.older_than else None
+    items = store.exceptions.list(args.tenant, args.handoff, None if args.status == "all" else args.status,
+                                  limit=1000, owner=args.owner, seen_before=before)
+    if not items:
+        print(f"no {args.status} exception items")
+    for item in items:
+        print(f"#{item.id:<5} {item.tenant:<10} {item.record_type} {item.record_id:<12} {item.status:<9} "
+              f"{item.reason_code:<24} owner {item.owner:<10} attempts {item.attempts}  {item.detail[:100]}")
+    return 0
+
+
+def _retry_now(items) -> int:
+    """Run each item's handoff for just the records set to retry (no delta read)."""
+    from ledgerlink.report import RunReport
+    from ledgerlink.tenants import load_tenants, tenants_path
+
+    tenants = load_tenants(tenants_path())  # what the user can fix, before Prefect starts
+    unknown = sorted({item.tenant for item in items} - set(tenants))
+    if unknown:
+        raise UserError(f"unknown tenant(s) {', '.join(unknown)} in {tenants_path()}")
+    status = 0
+    for tenant, handoff in sorted({(item.tenant, item.handoff) for item in items}):
+        if handoff == "won-deal-to-invoice":
+            from flows.won_deal_to_invoice import won_deal_to_invoice
+
+            result = won_deal_to_invoice(tenant=tenant, only_retries=True)
+        elif handoff == "contact-to-accounting-contact":
+            from flows.contact_to_accounting_contact import contact_to_accounting_contact
+
+            result = contact_to_accounting_contact(tenant=tenant, only_retries=True)
+        elif handoff == "payment-to-crm":
+            from flows.linked_update import payment_to_crm
+
+            result = payment_to_crm(tenant=tenant, only_retries=True)
+        else:
+            from flows.linked_update import declared_handoff
+
+            result = declared_handoff(handoff=handoff, tenant=tenant, only_retries=True)
+        print(RunReport(**result).text())
+        status = status or (0 if result["status"] == "completed" else 1)
+    return status
+
+
+def _audit_ids(item) -> dict:
+    """How the audit log indexes an item's record (deals and customers have their own columns)."""
+    key = {"deal": "deal_id", "company": "customer_id"}.get(item.record_type)
+    return {key: item.record_id} if key else {}
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def cmd_reconcile(args) -> int:

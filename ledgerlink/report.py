@@ -16,6 +16,7 @@ COUNT_LABELS = [
     ("skipped_not_linked", "skipped: not linked by ledgerlink"),
     ("skipped_unchanged", "skipped: nothing to change"),
     ("records_updated", "records updated"),
+    ("retried", "records re-processed after `exceptions retry`"),
     ("trigger_onboarding", "onboarding triggered (once per deal)"),
     ("skipped_not_triggered", "skipped: not won"),
     ("skipped_already_invoiced", "skipped: already invoiced"),

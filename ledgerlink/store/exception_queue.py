@@ -5,6 +5,7 @@ readable reason and an owner, until it is fixed at the source (then it resolves 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Iterable
 
 from sqlmodel import col, select
@@ -71,7 +72,9 @@ class ExceptionQueue:
             rows = self._by_record(session, tenant, handoff, list(record_ids))
             return {rid: row.reason_code for rid, row in rows.items() if row.status == ExceptionStatus.OPEN.value}
 
-    def resolve(self, tenant: str, handoff: str, record_ids: Iterable[str], status=ExceptionStatus.RESOLVED) -> int:
+    def resolve(self, tenant: str, handoff: str, record_ids: Iterable[str], status=ExceptionStatus.RESOLVED,
+                only_from: tuple[str, ...] = ACTIVE) -> int:
+        """Close the records' items that are in `only_from` (open or retrying by default)."""
         ids = sorted(set(record_ids))
         table = ExceptionItem.__table__
         count = 0
@@ -80,7 +83,7 @@ class ExceptionQueue:
                 result = session.execute(
                     table.update()
                     .where(table.c.tenant == tenant, table.c.handoff == handoff,
-                           table.c.record_id.in_(part), table.c.status.in_(ACTIVE))
+                           table.c.record_id.in_(part), table.c.status.in_(only_from))
                     .values(status=ExceptionStatus(status).value, resolved_at=utcnow())
                 )
                 count += result.rowcount or 0
@@ -108,8 +111,17 @@ class ExceptionQueue:
             session.add(row)
             return row
 
+    def assign(self, item_id: int, owner: str) -> ExceptionItem | None:
+        with self._store.session() as session:
+            row = session.get(ExceptionItem, item_id)
+            if row is not None:
+                row.owner = owner[:64]
+                session.add(row)
+            return row
+
     def list(self, tenant: str | None = None, handoff: str | None = None, status: str | None = "open",
-             limit: int = 200) -> list[ExceptionItem]:
+             limit: int = 200, *, owner: str | None = None, seen_before: datetime | None = None) -> list[ExceptionItem]:
+        """Items, oldest first; `seen_before` keeps those first seen before then (age filters)."""
         with self._store.session() as session:
             query = select(ExceptionItem).order_by(ExceptionItem.id).limit(limit)
             if tenant:
@@ -118,6 +130,10 @@ class ExceptionQueue:
                 query = query.where(ExceptionItem.handoff == handoff)
             if status:
                 query = query.where(ExceptionItem.status == status)
+            if owner:
+                query = query.where(ExceptionItem.owner == owner)
+            if seen_before:
+                query = query.where(col(ExceptionItem.first_seen) < seen_before)
             return list(session.exec(query))
 
     def get(self, item_id: int) -> ExceptionItem | None:

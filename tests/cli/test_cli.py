@@ -65,7 +65,24 @@ def test_exceptions_and_audit_commands_answer_from_the_store(demo_home):
     shown = ledgerlink("exceptions", "show", item_id, home=home)
     assert '"reason_code"' in shown.stdout
     retry = ledgerlink("exceptions", "retry", item_id, home=home)
-    assert "retrying" in retry.stdout
+    assert "set to retry" in retry.stdout
+    rerun = ledgerlink("exceptions", "retry", item_id, "--now", home=home)  # the demo's sandboxes are gone
+    assert rerun.returncode == 2 and rerun.stderr.startswith("ledgerlink: no tenants file")
+    assert "the items stay set to retry" in rerun.stderr
+    again = ledgerlink("exceptions", "show", item_id, home=home)
+    assert '"status": "retrying"' in again.stdout and "exception.retry_requested by cli:" in again.stdout
+
+    finance = ledgerlink("exceptions", "list", "--owner", "finance", "--handoff", "won-deal-to-invoice", home=home)
+    other_id = finance.stdout.split()[0].lstrip("#")
+    assert "owner finance" in finance.stdout and "owner sales-ops" not in finance.stdout
+    ledgerlink("exceptions", "assign", other_id, "--to", "ops-lead", home=home)
+    assert f"#{other_id}" in ledgerlink("exceptions", "list", "--owner", "ops-lead", home=home).stdout
+    assert ledgerlink("exceptions", "list", "--older-than", "1", home=home).stdout.startswith("no open")
+    unexplained = ledgerlink("exceptions", "resolve", other_id, home=home)
+    assert unexplained.returncode == 2 and "--reason" in unexplained.stderr
+    ledgerlink("exceptions", "resolve", other_id, "--reason", "credited by hand in Xero", home=home)
+    closed = ledgerlink("exceptions", "show", other_id, home=home).stdout
+    assert '"status": "resolved"' in closed and "credited by hand in Xero" in closed
     audit = ledgerlink("audit", "--invoice", "INV-0001", home=home)
     assert "invoice.created" in audit.stdout and "deal.written_back" in audit.stdout
     assert "example.co.za" not in audit.stdout  # personal data stays masked

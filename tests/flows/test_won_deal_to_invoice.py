@@ -127,3 +127,26 @@ def test_ambiguous_customer_match_is_left_to_finance_and_nothing_is_created(spin
     assert "accounting contacts match by vat number" in item.detail and "Duplicate Two" in item.detail
     assert f"DEAL-{deal_id}" not in spine.invoices_by_reference()
     assert not [c for c in spine.books.contacts.values() if c.get("ContactNumber") == str(company_id)]
+
+
+def test_retry_now_re_processes_just_the_records_set_to_retry(spine):
+    from flows.contact_to_accounting_contact import contact_to_accounting_contact
+    from flows.won_deal_to_invoice import won_deal_to_invoice
+    from ledgerlink.store.tables import ExceptionStatus
+
+    spine.sync_contacts()
+    spine.run()
+    store = spine.store()
+    deal_item = store.exceptions.list("demo", "won-deal-to-invoice")[0]
+    company_item = store.exceptions.list("demo", "contact-to-accounting-contact")[0]
+    for item in (deal_item, company_item):
+        store.exceptions.set_status(item.id, ExceptionStatus.RETRYING)
+
+    deals = won_deal_to_invoice(tenant="demo", only_retries=True)
+    companies = contact_to_accounting_contact(tenant="demo", only_retries=True)
+
+    assert "deals_read" not in deals["counts"] and deals["counts"]["candidates"] <= 1
+    assert companies["counts"]["retried"] == 1 and "companies_read" not in companies["counts"]
+    for item in (deal_item, company_item):  # still wrong at the source: open again, one more attempt
+        again = store.exceptions.get(item.id)
+        assert (again.status, again.attempts) == ("open", item.attempts + 1)
