@@ -9,6 +9,7 @@ from prefect.schedules import Cron
 from flows.approval_deadlines import approval_deadlines
 from flows.contact_to_accounting_contact import contact_to_accounting_contact
 from flows.linked_update import payment_to_crm
+from flows.ops_alerts import exception_digest, watchdog
 from flows.reconciliation import reconciliation
 from flows.review_approval import review_approval
 from flows.won_deal_to_invoice import won_deal_to_invoice
@@ -43,6 +44,11 @@ def deployments_for_tenants():
             name=f"reconciliation-{name}", parameters={"tenant": name},
             schedule=Cron(RECONCILIATION_CRON, timezone="Africa/Johannesburg"), concurrency_limit=1,
             tags=[f"tenant:{name}", "handoff:reconciliation"], description=f"nightly reconciliation for {name}"))
+        for ops_flow, cron in ((watchdog, "5 * * * *"), (exception_digest, "0 7 * * 1-5")):
+            deployments.append(ops_flow.to_deployment(
+                name=f"{ops_flow.name}-{name}", parameters={"tenant": name},
+                schedule=Cron(cron, timezone="Africa/Johannesburg"), concurrency_limit=1,
+                tags=[f"tenant:{name}", "ops"], description=f"{ops_flow.name} for {name}"))
     return deployments
 
 

@@ -11,9 +11,10 @@ from ledgerlink.store import open_store
 from ledgerlink.tenants import load_tenants, tenants_path
 from tasks.approval_deadlines import sweep
 from tasks.connect import handoff_context
+from tasks.ops_alerts import ALERT_HOOKS
 
 
-@flow(name="approval-deadlines", validate_parameters=True)
+@flow(name="approval-deadlines", validate_parameters=True, **ALERT_HOOKS)
 def approval_deadlines(tenant: str = "demo") -> dict:
     logger = get_run_logger()
     store = open_store()

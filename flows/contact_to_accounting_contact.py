@@ -19,11 +19,12 @@ from tasks.customers import HANDOFF, ensure_customers
 from tasks.extract import flatten
 from tasks.record import raise_exceptions
 from tasks.run_record import handoff_run
+from tasks.ops_alerts import ALERT_HOOKS
 
 ACCOUNTING_CURSOR = f"{HANDOFF}:accounting"
 
 
-@flow(name=HANDOFF, log_prints=False)
+@flow(name=HANDOFF, log_prints=False, **ALERT_HOOKS)
 def contact_to_accounting_contact(tenant: str = "demo", only_retries: bool = False) -> dict:
     """Create or update accounting contacts from finance-ready CRM companies; ids both ways.
     `only_retries` re-processes just the companies set to retry (`ledgerlink exceptions retry --now`)."""

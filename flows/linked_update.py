@@ -15,6 +15,7 @@ from prefect.utilities.annotations import quote
 from ledgerlink import transforms
 from ledgerlink.timestamps import parse_timestamp
 from tasks.linked_update import update_linked
+from tasks.ops_alerts import ALERT_HOOKS
 from tasks.run_record import handoff_run
 
 READERS = {  # (system, object) -> how to read changed records and records by id (linked_spec.SUPPORTED_SOURCES)
@@ -99,14 +100,14 @@ def _follow(ctx, kind: str, by_id) -> None:
         since = _advance(ctx, key, page, since)
 
 
-@flow(name="payment-to-crm", log_prints=False)
+@flow(name="payment-to-crm", log_prints=False, **ALERT_HOOKS)
 def payment_to_crm(tenant: str = "demo", only_retries: bool = False) -> dict:
     """Invoice payment status, amounts and paid date onto the linked CRM deals; `only_retries`
     re-processes just the records set to retry."""
     return run_linked_update("payment-to-crm", tenant, only_retries)
 
 
-@flow(name="declared-handoff", log_prints=False)
+@flow(name="declared-handoff", log_prints=False, **ALERT_HOOKS)
 def declared_handoff(handoff: str, tenant: str = "demo", only_retries: bool = False) -> dict:
     """Any update-linked handoff, by spec name (flows/specs) or path: no flow code per handoff."""
     return run_linked_update(handoff, tenant, only_retries)

@@ -27,6 +27,7 @@ from tasks.recon_health import health
 from tasks.recon_stage import (open_scratch, stage_contacts, stage_deals, stage_invoices, stage_links,
                                stage_waiting)
 from tasks.run_record import handoff_run
+from tasks.ops_alerts import ALERT_HOOKS
 
 NAME = "reconciliation"
 
@@ -72,7 +73,7 @@ def findings(db):
         yield Discrepancy(*row[:8], fixed=bool(row[8]))
 
 
-@flow(name=NAME, validate_parameters=True)
+@flow(name=NAME, validate_parameters=True, **ALERT_HOOKS)
 def reconciliation(tenant: str = "demo", fix: bool = True) -> dict:
     """Compare the tenant's CRM and accounting; `fix=False` reports only (no safe fixes)."""
     logger = get_run_logger()

@@ -26,6 +26,7 @@ from tasks.review import route_for_review
 from tasks.run_record import handoff_run
 from tasks.transform import build_invoices, map_deals, select_won_unlinked
 from tasks.writeback import write_back_invoices
+from tasks.ops_alerts import ALERT_HOOKS
 
 HANDOFF = "won-deal-to-invoice"
 
@@ -77,7 +78,7 @@ def approved_but_not_moved(ctx) -> list[str]:
     return [request.record_id for request in ctx.store.approvals.approved_unapplied(ctx.tenant.name, HANDOFF, before)]
 
 
-@flow(name=HANDOFF, log_prints=False, validate_parameters=True)
+@flow(name=HANDOFF, log_prints=False, validate_parameters=True, **ALERT_HOOKS)
 def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None, only_retries: bool = False) -> dict:
     """Run the handoff for one tenant. `max_pages` bounds a run (the cursor resumes the rest next time);
     `only_retries` re-processes just the records set to retry (`ledgerlink exceptions retry --now`)."""

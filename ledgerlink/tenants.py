@@ -58,6 +58,10 @@ class SlackConnection(_Strict):
     signing_secret: str = Field(description="signing secret reference, e.g. env:ACME_SLACK_SIGNING_SECRET")
     base_url: str = "https://slack.com/api/"
     roles: dict[str, ApproverRole] = Field(default_factory=dict, description="approver role -> people")
+    ops_channel: str = Field(default="#ledgerlink-ops", description="failed runs and missed runs are reported here")
+    owner_channels: dict[str, str] = Field(default_factory=dict,
+                                           description="exception owner -> channel for its daily digest "
+                                                       "(others go to ops_channel)")
 
 
 class AccountingConnection(_Strict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from ledgerlink.store.tables import OAuthToken, SyncCursor, SyncRun, utcnow
 from ledgerlink.store.upsert import upsert
@@ -51,6 +51,12 @@ class Runs:
             run = session.get(SyncRun, run_pk)
             run.status, run.counts, run.api, run.finished_at = status, counts, api, utcnow()
             session.add(run)
+
+    def last_success(self, tenant: str, handoff: str) -> datetime | None:
+        """When the handoff last finished a run that completed (None: never)."""
+        with self._store.session() as session:
+            return session.exec(select(func.max(SyncRun.finished_at)).where(
+                SyncRun.tenant == tenant, SyncRun.handoff == handoff, SyncRun.status == "completed")).one()
 
     def recent(self, tenant: str | None = None, limit: int = 20) -> list[SyncRun]:
         with self._store.session() as session:

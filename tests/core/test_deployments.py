@@ -22,7 +22,9 @@ tenants:
                                 "payment-to-crm-acme", "won-deal-to-invoice-karoo",
                                 "review-approval-acme", "approval-deadlines-acme",
                                 "review-approval-karoo", "approval-deadlines-karoo",
-                                "reconciliation-acme", "reconciliation-karoo"}
+                                "reconciliation-acme", "reconciliation-karoo", "watchdog-acme", "watchdog-karoo",
+                                "exception-digest-acme", "exception-digest-karoo"}
+    assert deployments["exception-digest-karoo"].schedules[0].schedule.cron == "0 7 * * 1-5"
     assert deployments["reconciliation-acme"].schedules[0].schedule.cron == "30 1 * * *"
     assert deployments["review-approval-karoo"].schedules == []  # started per review item, never on a clock
     assert deployments["approval-deadlines-karoo"].parameters == {"tenant": "karoo"}
@@ -53,4 +55,4 @@ def test_prefect_yaml_entrypoints_are_flows_with_johannesburg_schedules():
     from tasks.approval_runs import approval_deployment
 
     assert approval_deployment("demo") in names  # the name the handoffs start approval runs by
-    assert "reconciliation/reconciliation-demo" in names
+    assert {"reconciliation/reconciliation-demo", "watchdog/watchdog-demo", "exception-digest/exception-digest-demo"} <= names

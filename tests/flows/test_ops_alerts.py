@@ -1,0 +1,64 @@
+"""Ops hear about failed runs, silent handoffs and waiting exceptions in Slack (a fake Web API over
+HTTP), with the tenant, the handoff and the run named — and never customer data."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def slack(spine, tmp_path, monkeypatch):
+    from connectors.slack.fake_slack import BOT_TOKEN, start_fake_slack
+    from flows.demo import demo_tenants_file
+
+    fake = start_fake_slack()
+    monkeypatch.setenv("DEMO_SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("DEMO_SLACK_SIGNING_SECRET", "secret")
+    demo_tenants_file(tmp_path, spine.sandboxes, rate_limits=False, slack={
+        "token": "env:DEMO_SLACK_BOT_TOKEN", "signing_secret": "env:DEMO_SLACK_SIGNING_SECRET",
+        "base_url": fake.base_url, "owner_channels": {"sales-ops": "#sales-ops"}})
+    yield fake
+    fake.stop()
+
+
+def test_a_failed_run_is_reported_with_tenant_handoff_and_run(spine, slack, monkeypatch):
+    monkeypatch.setenv("LEDGERLINK_DEMO_HUBSPOT_TOKEN", "pat-revoked")  # HubSpot answers 401
+
+    with pytest.raises(Exception):
+        spine.run()
+
+    [alert] = slack.calls("chat.postMessage")
+    assert alert["channel"] == "#ledgerlink-ops"
+    assert "*won-deal-to-invoice* failed for tenant *demo*" in alert["text"]
+    assert "run " in alert["text"] or "Open the run" in alert["text"]
+    assert "pat-revoked" not in alert["text"]  # secrets stay out of messages
+
+
+def test_watchdog_reports_each_silent_handoff_once_per_window(spine, slack):
+    from flows.ops_alerts import watchdog
+
+    spine.sync_contacts()
+    spine.run()
+
+    assert watchdog(tenant="demo") == ["payment-to-crm", "reconciliation"]  # never ran; the others just did
+    assert watchdog(tenant="demo") == []  # told once per window, not every hour
+    texts = [call["text"] for call in slack.calls("chat.postMessage")]
+    assert len(texts) == 2 and "*payment-to-crm* has not completed a run for tenant *demo* ever" in texts[0]
+
+
+def test_the_morning_digest_goes_to_each_owner_with_counts_not_customer_data(spine, slack):
+    from flows.ops_alerts import exception_digest
+
+    spine.run()
+    store = spine.store()
+    open_items = store.exceptions.list("demo")
+    by_owner = {owner: sum(1 for i in open_items if i.owner == owner) for owner in {i.owner for i in open_items}}
+
+    sent = exception_digest(tenant="demo")
+
+    assert sent == {owner: 1 for owner in by_owner}
+    calls = {call["channel"]: call["text"] for call in slack.calls("chat.postMessage")}
+    assert f"*{by_owner['sales-ops']}* open exception item(s) for *sales-ops*" in calls["#sales-ops"]
+    assert "for *finance*" in calls["#ledgerlink-ops"]  # owners without a channel of their own
+    names = [company["name"] for company in spine.companies().values() if company.get("name")]
+    assert not any(name in text for text in calls.values() for name in names)
