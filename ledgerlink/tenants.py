@@ -21,14 +21,31 @@ class TenantError(ValueError):
 
 
 def resolve_secret(reference: str) -> str:
-    """`env:NAME` → the environment variable's value. Literal values are refused on purpose."""
+    """`env:NAME` → the environment variable; `prefect-secret:NAME` → the Prefect Secret block NAME
+    (kept encrypted by the Prefect server, so a team of workers shares one credential store).
+    Literal values are refused on purpose."""
+    if reference.startswith("prefect-secret:"):
+        return _prefect_secret(reference.removeprefix("prefect-secret:"))
     if not reference.startswith("env:"):
-        raise TenantError(f"secret reference {reference[:4]}… must look like env:NAME (values never go in files)")
+        raise TenantError(f"secret reference {reference[:4]}… must look like env:NAME or prefect-secret:NAME "
+                          "(values never go in files)")
     name = reference[4:]
     value = os.environ.get(name)
     if not value:
         raise TenantError(f"environment variable {name} is not set (needed for a tenant credential)")
     return value
+
+
+def _prefect_secret(name: str) -> str:
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(name).get()
+    except ValueError:
+        raise TenantError(f"no Prefect Secret block named {name!r} (needed for a tenant credential)") from None
+    if not value:
+        raise TenantError(f"the Prefect Secret block {name!r} is empty")
+    return str(value)
 
 
 class _Strict(BaseModel):
