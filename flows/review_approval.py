@@ -34,6 +34,7 @@ from tasks.connect import handoff_context
 from tasks.context import HandoffContext
 from tasks.decisions import record_decision
 from tasks.merge_review import needs_a_pick
+from tasks.ops_alerts import ALERT_HOOKS
 from tasks.record import deal_exception, raise_exceptions
 
 MAX_ANSWERS = 5  # an unusable answer (e.g. a rejection without a reason) asks again, this often
@@ -177,7 +178,7 @@ def annotate(ctx: HandoffContext, request: ApprovalRequest) -> None:
                                               + ("; ".join(result.errors) or "no message"), owner="ops")])
 
 
-@flow(name=APPROVAL_FLOW, persist_result=True, validate_parameters=True)
+@flow(name=APPROVAL_FLOW, persist_result=True, validate_parameters=True, **ALERT_HOOKS)
 def review_approval(tenant: str, request_id: str) -> dict:
     """Wait for a person's decision on one review item, then carry it out."""
     store = open_store()
