@@ -25,6 +25,29 @@ def spine(request, tmp_path, monkeypatch, prefect_server):
     sandboxes.stop()
 
 
+SLACK_SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@pytest.fixture
+def slack(spine, tmp_path, monkeypatch):
+    """The demo tenant with a Slack app pointed at a fake Slack Web API: role `finance` is user
+    U0FINANCE1, role `finance-lead` the user group S0FINLEADS (member U0LEAD0001), and sales-ops
+    has its own channel. The signing secret is `SLACK_SIGNING_SECRET`."""
+    from connectors.slack.fake_slack import BOT_TOKEN, start_fake_slack
+    from flows.demo import demo_tenants_file
+
+    fake = start_fake_slack()
+    fake.usergroups["S0FINLEADS"] = ["U0LEAD0001"]
+    monkeypatch.setenv("DEMO_SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("DEMO_SLACK_SIGNING_SECRET", SLACK_SIGNING_SECRET)
+    demo_tenants_file(tmp_path, spine.sandboxes, rate_limits=False, slack={
+        "token": "env:DEMO_SLACK_BOT_TOKEN", "signing_secret": "env:DEMO_SLACK_SIGNING_SECRET",
+        "base_url": fake.base_url, "owner_channels": {"sales-ops": "#sales-ops"},
+        "roles": {"finance": {"users": ["U0FINANCE1"]}, "finance-lead": {"groups": ["S0FINLEADS"]}}})
+    yield fake
+    fake.stop()
+
+
 class Spine:
     """Test-side views of both sandboxes, read straight from their state (not through ledgerlink)."""
 

@@ -6,21 +6,6 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture
-def slack(spine, tmp_path, monkeypatch):
-    from connectors.slack.fake_slack import BOT_TOKEN, start_fake_slack
-    from flows.demo import demo_tenants_file
-
-    fake = start_fake_slack()
-    monkeypatch.setenv("DEMO_SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("DEMO_SLACK_SIGNING_SECRET", "secret")
-    demo_tenants_file(tmp_path, spine.sandboxes, rate_limits=False, slack={
-        "token": "env:DEMO_SLACK_BOT_TOKEN", "signing_secret": "env:DEMO_SLACK_SIGNING_SECRET",
-        "base_url": fake.base_url, "owner_channels": {"sales-ops": "#sales-ops"}})
-    yield fake
-    fake.stop()
-
-
 def test_a_failed_run_is_reported_with_tenant_handoff_and_run(spine, slack, monkeypatch):
     monkeypatch.setenv("LEDGERLINK_DEMO_HUBSPOT_TOKEN", "pat-revoked")  # HubSpot answers 401
 

@@ -47,7 +47,7 @@ def test_clean_books_show_only_the_deals_already_waiting_in_the_exception_queue(
     assert result["health"]["dso_days"] is not None
 
 
-def test_every_planted_discrepancy_is_found_once_and_only_safe_ones_are_fixed(spine):
+def test_every_planted_discrepancy_is_found_once_and_only_safe_ones_are_fixed(spine, slack):
     _synced(spine)
     store = spine.store()
     linked = sorted(spine.eligible_deals(), key=int)
@@ -99,6 +99,9 @@ def test_every_planted_discrepancy_is_found_once_and_only_safe_ones_are_fixed(sp
     links = store.links.for_crm_ids("demo", "invoice", [relink, proximity])
     assert set(links) == {relink}  # the safe fix relinked the exact reference, not the date-window guess
     assert any(e.action == "reconcile.relinked" for e in store.audit.search("demo", deal_id=relink))
+
+    [summary] = [c for c in slack.calls("chat.postMessage") if c["channel"] == "#finance"]  # high severity found
+    assert "demo" in summary["text"] and "amount_mismatch" in summary["text"]
 
     again = _reconcile(fix=False)  # the fixed classes are gone; the rest still wait for a person
     assert "link_missing" not in again["counts"] and "status_mismatch" not in again["counts"]

@@ -19,33 +19,23 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-FINANCE, LEAD, SALES = "U0FINANCE1", "U0LEAD0001", "U0SALES001"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the `slack` fixture's signing secret (tests/flows/conftest.py)
+FINANCE, LEAD, SALES = "U0FINANCE1", "U0LEAD0001", "U0SALES001"  # its finance user, lead-group member, and nobody
 
 
 @pytest.fixture
-def approvals(spine, tmp_path, monkeypatch):
-    from connectors.slack.fake_slack import BOT_TOKEN, serve, start_fake_slack
+def approvals(spine, slack):
+    """The `ledgerlink slack serve` app for the demo tenant, on loopback, talking to the fake Slack."""
+    from connectors.slack.fake_slack import serve
     from connectors.slack.interactivity import interactivity_app
-    from flows.demo import demo_tenants_file
     from ledgerlink.tenants import load_tenants, tenants_path
     from tasks.decisions import SlackDecisions
 
-    fake = start_fake_slack()
-    fake.usergroups["S0FINLEADS"] = [LEAD]
-    monkeypatch.setenv("DEMO_SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("DEMO_SLACK_SIGNING_SECRET", SECRET)
-    demo_tenants_file(tmp_path, spine.sandboxes, rate_limits=False, slack={
-        "token": "env:DEMO_SLACK_BOT_TOKEN", "signing_secret": "env:DEMO_SLACK_SIGNING_SECRET",
-        "base_url": fake.base_url,
-        "roles": {"finance": {"users": [FINANCE]}, "finance-lead": {"groups": ["S0FINLEADS"]}}})
     store = spine.store()
     tenant = load_tenants(tenants_path())["demo"]
-    app = serve(interactivity_app(SECRET, SlackDecisions(tenant, store), response_url_prefixes=(fake.root_url,)))
-    helper = Approvals(spine, fake, app.url, store)
-    yield helper
+    app = serve(interactivity_app(SECRET, SlackDecisions(tenant, store), response_url_prefixes=(slack.root_url,)))
+    yield Approvals(spine, slack, app.url, store)
     app.stop()
-    fake.stop()
     store.dispose()
 
 
