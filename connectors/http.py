@@ -261,6 +261,10 @@ class VendorHttpClient:
     def limiter(self, bucket: str = "default") -> RateLimiter | None:
         return self._limiters.get(bucket)
 
+    def wrap_limiters(self, wrap: Callable[[str, RateLimiter], Any]) -> None:
+        """Replace each bucket's limiter by `wrap(bucket, limiter)` (e.g. connectors.shared_limits)."""
+        self._limiters = {bucket: wrap(bucket, limiter) for bucket, limiter in self._limiters.items()}
+
     # -- public verbs --------------------------------------------------------------------------
     def get(self, path: str, **kw: Any) -> Reply:
         return self.request("GET", path, **kw)

@@ -65,6 +65,11 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
     store = store or open_store()
     ctx = HandoffContext(tenant=tenant, spec=spec, store=store, crm=crm_connector(tenant),
                          accounting=accounting_connector(tenant, store), run_id=run_id)
+    if tenant.rate_limits and tenant.shared_limits:
+        from connectors.shared_limits import share_across_workers
+
+        for connector in (ctx.crm, ctx.accounting):
+            share_across_workers(connector.http)
     if run_alive is not None:
         ctx.run_alive = run_alive
     ctx.customer_spec = spec if spec.kind == "sync-customers" else load_spec("contact-to-accounting-contact")
