@@ -16,6 +16,9 @@ def spine(request, tmp_path, monkeypatch, prefect_server):
 
     monkeypatch.setenv("LEDGERLINK_HOME", str(tmp_path))
     monkeypatch.setenv("LEDGERLINK_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    from connectors.ratelimit import REGISTRY
+
+    REGISTRY.clear()  # a fresh sandbox is a fresh vendor budget: earlier tests' calls do not count
     sandboxes = start_sandboxes(seed=42, limits=False, deals=getattr(request, "param", 60))
     for name in ("LEDGERLINK_TENANTS", "LEDGERLINK_DEMO_HUBSPOT_TOKEN", "LEDGERLINK_DEMO_XERO_CLIENT_ID",
                  "LEDGERLINK_DEMO_XERO_CLIENT_SECRET", "LEDGERLINK_DEMO_XERO_REFRESH_TOKEN"):
