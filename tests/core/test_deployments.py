@@ -56,3 +56,38 @@ def test_prefect_yaml_entrypoints_are_flows_with_johannesburg_schedules():
 
     assert approval_deployment("demo") in names  # the name the handoffs start approval runs by
     assert {"reconciliation/reconciliation-demo", "watchdog/watchdog-demo", "exception-digest/exception-digest-demo"} <= names
+
+
+def test_prefect_deploy_all_registers_every_deployment_on_a_server(prefect_server, tmp_path):
+    """What README documents: `prefect deploy --prefect-file deployments/prefect.yaml --all`."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    repo = Path(__file__).parents[2]
+    env = {**os.environ, "PREFECT_API_URL": get_current_settings().api.url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_CLI_PROMPT": "false", "PREFECT_HOME": str(tmp_path)}
+    prefect = [sys.executable, "-m", "prefect"]
+    subprocess.run([*prefect, "work-pool", "create", "ledgerlink-process", "--type", "process"], env=env, cwd=repo,
+                   capture_output=True, text=True, timeout=120)
+    deployed = subprocess.run([*prefect, "--no-prompt", "deploy", "--prefect-file", "deployments/prefect.yaml", "--all"],
+                              env=env, cwd=repo, capture_output=True, text=True, timeout=300)
+    assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+
+    declared = yaml.safe_load((repo / "deployments" / "prefect.yaml").read_text())["deployments"]
+    with get_client(sync_client=True) as client:
+        found = {d.name: d for d in client.read_deployments()}
+        try:
+            for deployment in declared:
+                registered = found[deployment["name"]]
+                assert registered.work_pool_name == "ledgerlink-process"
+                crons = sorted((s.schedule.cron, s.schedule.timezone) for s in registered.schedules)
+                assert crons == sorted((s["cron"], s["timezone"]) for s in deployment.get("schedules", []))
+        finally:  # the session's server is shared: later tests run the flows ad hoc
+            for deployment in found.values():
+                client.delete_deployment(deployment.id)
