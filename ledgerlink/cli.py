@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("item_id", type=int)
         sub.add_argument("--reason", required=True, help="why (kept on the audit trail)")
 
+    commands.add_parser("serve", help="run every tenant's handoffs, approvals, reconciliation and alerts on "
+                                      "their schedules from this machine (Prefect serve)")
+
     reconcile = commands.add_parser("reconcile", help="compare CRM and accounting now; report (and make safe fixes)")
     reconcile.add_argument("--tenant", default="demo")
     reconcile.add_argument("--report-only", action="store_true", help="make no fixes, not even the safe ones")

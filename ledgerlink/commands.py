@@ -181,6 +181,21 @@ def _user() -> str:
         return "unknown"
 
 
+def cmd_serve(args) -> int:
+    """One machine, every tenant: what `python -m deployments.serve` does, behind the CLI."""
+    from prefect import serve
+
+    from deployments.serve import deployments_for_tenants
+
+    try:
+        deployments = deployments_for_tenants()
+    except (SpecError, TenantError) as err:
+        raise UserError(str(err)) from None
+    print(f"serving {len(deployments)} deployments (Africa/Johannesburg schedules); Ctrl-C stops", flush=True)
+    serve(*deployments)
+    return 0
+
+
 def cmd_reconcile(args) -> int:
     from flows.reconciliation import reconciliation
 

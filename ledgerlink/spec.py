@@ -119,8 +119,19 @@ class HandoffSpec(_Strict):
         return self.crm[crm_system]
 
 
-def load_spec(name_or_path: str | Path):
+def _merged(base: dict, changes: dict) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        merged[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def load_spec(name_or_path: str | Path, overrides: dict | None = None):
     """Load `flows/specs/<name>.yaml` (or a path) and validate it, naming file and field on error.
+
+    `overrides` (a tenant's `overrides: {<handoff>: {...}}`) are merged in before validation, key by
+    key, so a tenant can change e.g. `review.channel` or `invoice.account_code` and nothing else;
+    a bad override fails the same validation, naming the field.
 
     The spec's `kind` chooses its schema: `create-invoices` (HandoffSpec), `update-linked`
     (ledgerlink.linked_spec), `sync-customers` (ledgerlink.customer_spec) or `reconcile`
@@ -138,6 +149,8 @@ def load_spec(name_or_path: str | Path):
         raise SpecError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a handoff spec must be a mapping at the top level")
+    if overrides:
+        data = _merged(data, overrides)
     from ledgerlink.customer_spec import CustomerSyncSpec
     from ledgerlink.linked_spec import LinkedUpdateSpec
     from ledgerlink.recon_spec import ReconciliationSpec

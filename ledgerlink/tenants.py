@@ -100,6 +100,8 @@ class Tenant(_Strict):
     handoffs: list[Literal["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"]] = Field(
         default_factory=lambda: ["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"])
     rate_limits: bool = True
+    overrides: dict[str, dict] = Field(default_factory=dict, description=(
+        "handoff -> spec values this tenant changes, e.g. {won-deal-to-invoice: {invoice: {account_code: '4000'}}}"))
     shared_limits: bool = Field(default=False, description=(
         "enforce the vendor budgets across workers through the Prefect server's global concurrency limits"))
     slack: SlackConnection | None = None

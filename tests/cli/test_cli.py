@@ -95,6 +95,8 @@ def test_user_errors_are_one_readable_line(tmp_path):
     assert result.stderr.startswith("ledgerlink: no tenants file at") and "Traceback" not in result.stderr
     assert ledgerlink("exceptions", "show", "999", home=tmp_path).stderr.strip() == "ledgerlink: no exception item #999"
     assert "say what to search for" in ledgerlink("audit", home=tmp_path).stderr
+    served = ledgerlink("serve", home=tmp_path)
+    assert served.returncode == 2 and served.stderr.startswith("ledgerlink: no tenants file at")
 
 
 def test_slack_serve_verifies_every_request_and_approvals_list_reads_the_store(tmp_path):

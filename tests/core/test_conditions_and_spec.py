@@ -44,3 +44,15 @@ def test_spec_errors_name_file_and_field(tmp_path):
         load_spec(bad)
     with pytest.raises(SpecError, match="known handoffs: contact-to-accounting-contact, payment-to-crm, reconciliation, won-deal-to-invoice"):
         load_spec("no-such-handoff")
+
+
+def test_a_tenant_override_changes_only_what_it_names_and_is_validated():
+    from ledgerlink.spec import SpecError, load_spec
+
+    base = load_spec("won-deal-to-invoice")
+    spec = load_spec("won-deal-to-invoice", {"invoice": {"account_code": "4000"}, "review": {"channel": "#acme"}})
+
+    assert (spec.invoice.account_code, spec.review.channel) == ("4000", "#acme")
+    assert spec.invoice.tax_types == base.invoice.tax_types and spec.review.rules == base.review.rules
+    with pytest.raises(SpecError, match="batch_size"):
+        load_spec("won-deal-to-invoice", {"batch_size": 500})
