@@ -47,3 +47,26 @@ def test_the_morning_digest_goes_to_each_owner_with_counts_not_customer_data(spi
     assert "for *finance*" in calls["#ledgerlink-ops"]  # owners without a channel of their own
     names = [company["name"] for company in spine.companies().values() if company.get("name")]
     assert not any(name in text for text in calls.values() for name in names)
+
+
+def test_one_tenants_failure_does_not_stop_another_tenants_run(spine, slack, tmp_path, monkeypatch):
+    """Every tenant's runs are their own deployments and flow runs: a tenant whose Xero connection
+    was revoked fails alone (and is reported by name) while the next tenant's run completes."""
+    import yaml
+
+    from flows.won_deal_to_invoice import won_deal_to_invoice
+    from ledgerlink.tenants import tenants_path
+
+    data = yaml.safe_load(tenants_path().read_text())
+    demo = data["tenants"]["demo"]
+    data["tenants"]["karoo"] = {**demo, "accounting": {**demo["accounting"], "refresh_token": "env:KAROO_XERO_RT"}}
+    tenants_path().write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("KAROO_XERO_RT", "rt-revoked")
+
+    with pytest.raises(Exception):
+        won_deal_to_invoice(tenant="karoo")
+    healthy = won_deal_to_invoice(tenant="demo")
+
+    assert healthy["status"] == "completed" and healthy["counts"]["invoices_created"] > 0
+    [alert] = slack.calls("chat.postMessage")
+    assert "tenant *karoo*" in alert["text"] and "tenant *demo*" not in alert["text"]
