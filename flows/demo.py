@@ -76,6 +76,8 @@ def run_demo(*, reset: bool = False, deals: int = 60, limits: bool = True) -> di
     """Contacts → won deals → invoices → (customers pay) → payment status back on the deals →
     the nightly reconciliation."""
     started = time.monotonic()
+    # The demo prints each run's report itself; Prefect's console log would print every one twice.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     home = settings.home()
     if reset:
         reset_demo_data(home)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -35,8 +36,6 @@ NAME = "reconciliation"
 @task(name="stage-both-sides", cache_policy=NO_CACHE)
 def stage(ctx, db, invoice_spec, payment_spec) -> dict[str, int]:
     """Deals, invoices, contacts and links into the scratch database, one page at a time."""
-    from decimal import Decimal
-
     read = {"deals": 0, "invoices": 0, "contacts": 0, "links": 0}
     mapping = invoice_spec.mapping_for(ctx.tenant.crm.system)
     won = {stage for stage, status in mapping.stages.items() if status.value == "won"}

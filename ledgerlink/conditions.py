@@ -11,6 +11,8 @@ import ast
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from pydantic import BaseModel, ConfigDict, field_validator
+
 _COMPARE = {
     ast.Eq: lambda a, b: a == b,
     ast.NotEq: lambda a, b: a != b,
@@ -38,6 +40,24 @@ class Condition:
     @property
     def names(self) -> set[str]:
         return {node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name)} - {"null", "true", "false"}
+
+
+class ConditionalSpec(BaseModel):
+    """A spec entry with a `when` condition (derive rules, triggers, review rules): checked when the
+    spec loads, parsed (never eval'd) to run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: str
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        return check_condition(value)
+
+    @property
+    def condition(self) -> "Condition":
+        return parse_condition(self.when)
 
 
 def check_condition(text: str) -> str:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ledgerlink.conditions import Condition, check_condition, parse_condition
+from ledgerlink.conditions import ConditionalSpec
 from ledgerlink.settings import project_root
 
 
@@ -27,26 +27,11 @@ class Side(_Strict):
     id_field: str = "id"
 
 
-class _Conditional(_Strict):
-    """Anything with a `when` condition: checked when the spec loads, parsed (never eval'd) to run."""
-
-    when: str
-
-    @field_validator("when")
-    @classmethod
-    def _parses(cls, value: str) -> str:
-        return check_condition(value)
-
-    @property
-    def condition(self) -> Condition:
-        return parse_condition(self.when)
-
-
-class Rule(_Conditional):
+class Rule(ConditionalSpec):
     value: str
 
 
-class TriggerSpec(_Conditional):
+class TriggerSpec(ConditionalSpec):
     """Fires once per record when `when` first holds: a Prefect event (and an audit event)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,63}$")

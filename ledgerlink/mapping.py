@@ -12,12 +12,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledgerlink.model import Address, DealStatus, Invoice, InvoiceLine, Party, TaxTreatment
-from ledgerlink.money import ISO_CURRENCIES, Money, MoneyError, minor_units, to_decimal
+from ledgerlink.money import Money, MoneyError, to_decimal, to_minor_units
 from ledgerlink.spec import CrmMapping, InvoiceRules
 from ledgerlink.timestamps import parse_timestamp
 
@@ -133,10 +133,7 @@ def draft_from_bundle(bundle: dict, mapping: CrmMapping, tz: ZoneInfo) -> DealDr
 
 def _cents(amount: Decimal | None, currency: str | None) -> int | None:
     """Integer minor units for the gate (exact; the gate never sees a float amount)."""
-    if amount is None:
-        return None
-    places = minor_units(currency) if currency in ISO_CURRENCIES else 2
-    return int(amount.scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return None if amount is None else to_minor_units(amount, currency)
 
 
 def payment_terms_days(draft: DealDraft, rules: InvoiceRules) -> int:

@@ -56,6 +56,12 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
 
+def to_minor_units(amount: Decimal, currency: str | None) -> int:
+    """Exact integer minor units (half-up) of any amount, even in a currency that is not (yet)
+    known to be valid: gates and reconciliation compare cents, and judge the currency separately."""
+    return int(amount.scaleb(minor_units(currency or "")).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal

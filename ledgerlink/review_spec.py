@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ledgerlink.conditions import Condition, check_condition, parse_condition
+from ledgerlink.conditions import ConditionalSpec
 
 # Facts a review rule may name: per invoice (create-invoices handoffs, ledgerlink.review.review_facts)
 # and per customer match (sync-customers handoffs, tasks.merge_review).
@@ -42,21 +42,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ReviewRule(_Strict):
-    when: str = Field(description="condition over REVIEW_FACTS")
+class ReviewRule(ConditionalSpec):
+    """`when`: a condition over the review facts (REVIEW_FACTS or CUSTOMER_FACTS, by handoff kind)."""
+
     reason: str = Field(min_length=3, description="what finance reads: why a person must decide")
     approvers: str = Field(description="approver role; the tenant's slack.roles maps it to people")
     corrections: list[Literal["discount_percent", "accounting_contact_id"]] = Field(
         default_factory=list, description="discount_percent (invoices) or accounting_contact_id (merges)")
-
-    @field_validator("when")
-    @classmethod
-    def _parses(cls, value: str) -> str:
-        return check_condition(value)
-
-    @property
-    def condition(self) -> Condition:
-        return parse_condition(self.when)
 
 
 class Review(_Strict):

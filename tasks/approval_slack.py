@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from connectors.slack.messages import ApprovalView, approval_request_blocks, approval_request_text, decided_blocks
+from connectors.slack.messages import (ApprovalView, approval_request_blocks, approval_request_text, decided_blocks,
+                                       sast_text)
 from ledgerlink.store.tables import ApprovalRequest
 from ledgerlink.timestamps import as_utc
 from ledgerlink.tenants import Tenant, resolve_secret
@@ -110,9 +111,8 @@ def _call(send, request: ApprovalRequest) -> tuple[str, str] | None:
 
 
 def decided_at_text(moment: datetime) -> str:
-    from connectors.slack.messages import SAST
-
-    return as_utc(moment).astimezone(SAST).strftime("%Y-%m-%d %H:%M SAST")
+    """A stored (possibly naive, UTC) time as connectors.slack.messages shows decisions."""
+    return sast_text(as_utc(moment))
 
 
 def announce_request(client, store, request_id: str, channel: str) -> bool:

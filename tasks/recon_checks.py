@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from ledgerlink.money import Money, MoneyError
+from ledgerlink.money import Money, MoneyError, to_minor_units
 from ledgerlink.recon_spec import ReconciliationSpec
 from ledgerlink.timestamps import as_utc
 
@@ -67,8 +67,7 @@ def _same_values(expected_json: str | None, crm_json: str | None) -> int:
 
 
 def _to_cents(text) -> int:
-    value = _number(text) if text not in (None, "") else Decimal(0)
-    return int((value or Decimal(0)) * 100)
+    return to_minor_units((_number(text) if text not in (None, "") else None) or Decimal(0), None)
 
 
 def run_checks(db: sqlite3.Connection, spec: ReconciliationSpec, reference_template: str, now: datetime) -> None:
@@ -81,7 +80,7 @@ def run_checks(db: sqlite3.Connection, spec: ReconciliationSpec, reference_templ
         db.execute("INSERT INTO finding (cls, severity, record_type, crm_id, accounting_id, invoice_number, detail, action) "
                    f"SELECT '{cls}', '{spec.severity(cls)}', {select}", params)
 
-    unlinked_won = f"d.won = 1 AND NOT EXISTS (SELECT 1 FROM link l WHERE l.crm_id = d.id)"
+    unlinked_won = "d.won = 1 AND NOT EXISTS (SELECT 1 FROM link l WHERE l.crm_id = d.id)"
     add("link_missing", f"""'deal', d.id, i.id, i.number,
         'invoice ' || coalesce(i.number, i.id) || ' carries the deal''s reference ' || i.reference || ' but is not linked'
         || CASE WHEN i.subtotal_cents = d.amount_cents AND i.currency = d.currency THEN ''
@@ -190,10 +189,6 @@ def stuck_findings(db: sqlite3.Connection, spec: ReconciliationSpec, store, tena
                          "decide it in Slack or the Prefect UI, or let its deadline close it"))
     db.executemany("INSERT INTO finding (cls, severity, record_type, crm_id, accounting_id, invoice_number, detail, action) "
                    "VALUES (?,?,?,?,?,?,?,?)", rows)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _sql_text(text: str) -> str:

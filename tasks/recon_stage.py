@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from ledgerlink.mapping import read_fields
-from ledgerlink.money import MoneyError, minor_units, to_decimal
+from ledgerlink.money import MoneyError, to_decimal, to_minor_units
 from ledgerlink.timestamps import parse_timestamp
 from ledgerlink.transforms import TransformError, get_transform
 from tasks.extract import flatten
@@ -52,14 +52,7 @@ def open_scratch(path: Path) -> sqlite3.Connection:
 
 
 def cents(value, currency: str | None) -> int | None:
-    if value in (None, ""):
-        return None
-    amount = to_decimal(value, "amount")
-    try:
-        places = minor_units(currency) if currency else 2
-    except MoneyError:
-        places = 2  # an unknown currency is reported by the checks, not a reason to stop staging
-    return int(amount.scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return None if value in (None, "") else to_minor_units(to_decimal(value, "amount"), currency)
 
 
 def stage_deals(db: sqlite3.Connection, page: list[dict], mapping, won_stages: set[str],

@@ -44,7 +44,8 @@ def route_for_review(ctx: HandoffContext, candidates: Candidates, invoices: list
         return invoices
     tenant, handoff = ctx.tenant.name, ctx.name
     latest = ctx.store.approvals.latest_for(tenant, handoff, [invoice.deal_id for invoice in invoices])
-    limits = {i.deal_id: _credit_limit(candidates.drafts[i.deal_id].customer, []) for i in invoices}
+    warnings = {i.deal_id: list(candidates.warnings.get(i.deal_id, [])) for i in invoices}
+    limits = {i.deal_id: _credit_limit(candidates.drafts[i.deal_id].customer, warnings[i.deal_id]) for i in invoices}
     balances = _open_balances(ctx, [i for i in invoices if limits[i.deal_id] is not None]) \
         if review.needs_open_balance else {}
     go, wanted = [], []
@@ -59,19 +60,17 @@ def route_for_review(ctx: HandoffContext, candidates: Candidates, invoices: list
             if request.status in (ApprovalStatus.PENDING.value, ApprovalStatus.REJECTED.value):
                 ctx.counts[f"review_{request.status}"] += 1
                 continue
-        draft = candidates.drafts[deal_id]
-        warnings = list(candidates.warnings.get(deal_id, []))
-        limit = _credit_limit(draft.customer, warnings)
+        limit = limits[deal_id]
         balance = None
         if review.needs_open_balance and limit is not None:
             balance = balances.get(invoice.customer.accounting_id, {}).get(invoice.currency, Decimal(0))
         facts = review_facts(invoice, credit_limit=limit, open_balance=balance,
-                             gate_warnings=len(warnings))
+                             gate_warnings=len(warnings[deal_id]))
         fired = fired_rules(review, facts)
         if not fired:
             go.append(invoice)
             continue
-        context = approval_context(invoice, review, fired, facts, warnings, _crm_url(ctx, deal_id))
+        context = approval_context(invoice, review, fired, facts, warnings[deal_id], _crm_url(ctx, deal_id))
         wanted.append(NewRequest("deal", deal_id, checksum, fired, context, request))
     open_requests(ctx, review, wanted)
     return go

@@ -80,7 +80,7 @@ def approval_request_text(request: ApprovalView) -> str:
 def decided_blocks(view: ApprovalView, decision: Decided, by: str, at: datetime,
                    reason: str | None = None) -> list[dict[str, Any]]:
     """The same facts with the buttons gone and who decided, when (SAST), and why."""
-    when = _sast(at)
+    when = sast_text(at)
     if decision == "approved":
         title, line = "Approved", f":white_check_mark: Approved by {_mention(by)} at {when}"
     elif decision == "rejected":
@@ -167,7 +167,8 @@ def _mention(user: str) -> str:
     return _escape(user)
 
 
-def _sast(at: datetime) -> str:
+def sast_text(at: datetime) -> str:
+    """A decision time as finance reads it everywhere: 2026-11-22 10:15 SAST."""
     if at.tzinfo is None:
         raise ValueError("decision time must be timezone-aware")
     return at.astimezone(SAST).strftime("%Y-%m-%d %H:%M SAST")
