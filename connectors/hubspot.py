@@ -97,6 +97,12 @@ class HubSpotConnector:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def modified_property(self, object_type: str) -> str:
+        return modified_property(object_type)
+
+    def modified_ms(self, object_type: str, record: Mapping[str, Any]) -> int:
+        return _to_ms((record.get("properties") or {}).get(modified_property(object_type))) or 0
+
     # -- delta search --------------------------------------------------------------------------
     def search_modified_since(self, object_type: str, since_ms: int, properties: list[str],
                               page_size: int = 200) -> Iterator[list[dict]]:
@@ -217,8 +223,9 @@ class HubSpotConnector:
         """Records by id, ≤ 100 per call; ids HubSpot does not know are listed in `.missing`."""
         wanted = list(dict.fromkeys(str(i) for i in ids))
         found = RecordsById()
+        properties = list(dict.fromkeys([*properties, modified_property(object_type)]))
         for chunk in chunked(wanted, BATCH_SIZE):
-            body = {"inputs": [{"id": i} for i in chunk], "properties": list(properties),
+            body = {"inputs": [{"id": i} for i in chunk], "properties": properties,
                     "propertiesWithHistory": []}
             try:
                 reply = self.http.post(f"/crm/v3/objects/{object_type}/batch/read",

@@ -23,6 +23,9 @@ from connectors.http import RetryPolicy, VendorHttpClient
 from connectors.oauth import OAuth2RefreshAuth, TokenStore
 from connectors.paging import chunked_by_length
 from connectors.ratelimit import XERO_LIMITS, RateLimiter, RateLimits
+from connectors.xero_records import (contact_from_xero, credit_note_change, invoice_from_xero, payment_change,
+                                     tax_rate_from_xero)
+from ledgerlink.ledger import LedgerChange, LedgerContact, LedgerInvoice, LedgerTaxRate
 from ledgerlink.model import Invoice, InvoiceStatus, Party, WriteResult
 from ledgerlink.money import to_decimal
 
@@ -144,6 +147,7 @@ class XeroConnector:
     """One Xero organisation (tenant) over OAuth2 with rotating refresh tokens."""
 
     vendor = "xero"
+    max_batch = MAX_BATCH
 
     def __init__(self, base_url: str, tenant_id: str, token_store: TokenStore, client_id: str,
                  client_secret: str | SecretStr, token_url: str, tenant: str, *,
@@ -175,8 +179,8 @@ class XeroConnector:
         self.close()
 
     # -- settings ------------------------------------------------------------------------------
-    def tax_rates(self) -> list[dict]:
-        return self.http.get("/TaxRates").body.get("TaxRates") or []
+    def tax_rates(self) -> list[LedgerTaxRate]:
+        return [tax_rate_from_xero(rate) for rate in self.http.get("/TaxRates").body.get("TaxRates") or []]
 
     def currencies(self) -> list[dict]:
         return self.http.get("/Currencies").body.get("Currencies") or []
@@ -216,32 +220,32 @@ class XeroConnector:
                     found.setdefault(value, []).append(record)
         return found
 
-    def find_contacts(self, where_field: str, values: Sequence[str]) -> dict[str, dict]:
-        """Contacts whose `where_field` equals one of `values`, keyed by the value asked for.
+    def find_contacts_by_crm_id(self, crm_ids: Sequence[str]) -> dict[str, LedgerContact]:
+        """Contacts whose `ContactNumber` (the CRM id ledgerlink wrote) is one of `crm_ids`.
 
         If Xero holds several (it does not enforce ContactNumber uniqueness) the first wins.
         """
-        return {v: found[0] for v, found in self._find("/Contacts", "Contacts", where_field,
-                                                        values).items()}
+        return {v: contact_from_xero(found[0])
+                for v, found in self._find("/Contacts", "Contacts", "ContactNumber", crm_ids).items()}
 
-    def find_invoices_by_reference(self, references: Sequence[str]) -> dict[str, dict]:
+    def find_invoices_by_reference(self, references: Sequence[str]) -> dict[str, LedgerInvoice]:
         """Invoices by `Reference`: how crashes and uncertain writes are settled.
 
         When several invoices share a reference, a live one (not VOIDED/DELETED) is preferred.
         """
         result = {}
         for ref, found in self._find("/Invoices", "Invoices", "Reference", references).items():
-            live = [i for i in found if i.get("Status") not in ("VOIDED", "DELETED")]
-            result[ref] = (live or found)[0]
+            invoices = [invoice_from_xero(i) for i in found]
+            result[ref] = next((i for i in invoices if i.live), invoices[0])
         return result
 
-    def invoices_by_ids(self, invoice_ids: Sequence[str]) -> list[dict]:
+    def invoices_by_ids(self, invoice_ids: Sequence[str]) -> list[LedgerInvoice]:
         """Invoices by id, ≤ 50 per call (Xero's IDs filter misbehaves above about 50)."""
-        found: list[dict] = []
+        found: list[LedgerInvoice] = []
         ids = list(dict.fromkeys(invoice_ids))
         for start in range(0, len(ids), 50):
             body = self.http.get("/Invoices", params={"IDs": ",".join(ids[start:start + 50])}).body
-            found.extend(body.get("Invoices") or [])
+            found.extend(invoice_from_xero(i) for i in body.get("Invoices") or [])
         return found
 
     def open_balances(self, contact_ids: Sequence[str]) -> dict[str, dict[str, Decimal]]:
@@ -271,27 +275,31 @@ class XeroConnector:
         return owed
 
     def invoices_modified_since(self, since: datetime | None,
-                                page_size: int = 1000) -> Iterator[list[dict]]:
-        """Pages of invoices changed since `since` (all when None), oldest change first."""
-        return self._modified_since("/Invoices", "Invoices", since, page_size)
+                                page_size: int = 1000) -> Iterator[list[LedgerInvoice]]:
+        """Pages of sales invoices changed since `since` (all when None), oldest change first."""
+        for page in self._modified_since("/Invoices", "Invoices", since, page_size, where='Type=="ACCREC"'):
+            yield [invoice_from_xero(i) for i in page]
 
     def contacts_modified_since(self, since: datetime | None,
-                                page_size: int = 1000) -> Iterator[list[dict]]:
+                                page_size: int = 1000) -> Iterator[list[LedgerContact]]:
         """Pages of contacts changed since `since` (all when None): the matching directory."""
-        return self._modified_since("/Contacts", "Contacts", since, page_size)
+        for page in self._modified_since("/Contacts", "Contacts", since, page_size):
+            yield [contact_from_xero(c) for c in page]
 
     def payments_modified_since(self, since: datetime | None,
-                                page_size: int = 1000) -> Iterator[list[dict]]:
+                                page_size: int = 1000) -> Iterator[list[LedgerChange]]:
         """Pages of payments changed since `since`: Xero sends no webhook for payments, so poll."""
-        return self._modified_since("/Payments", "Payments", since, page_size)
+        for page in self._modified_since("/Payments", "Payments", since, page_size):
+            yield [payment_change(p) for p in page]
 
     def credit_notes_modified_since(self, since: datetime | None,
-                                    page_size: int = 1000) -> Iterator[list[dict]]:
+                                    page_size: int = 1000) -> Iterator[list[LedgerChange]]:
         """Pages of credit notes changed since `since` (their allocations reduce invoices)."""
-        return self._modified_since("/CreditNotes", "CreditNotes", since, page_size)
+        for page in self._modified_since("/CreditNotes", "CreditNotes", since, page_size):
+            yield [credit_note_change(c) for c in page]
 
     def _modified_since(self, path: str, key: str, since: datetime | None,
-                        page_size: int) -> Iterator[list[dict]]:
+                        page_size: int, where: str | None = None) -> Iterator[list[dict]]:
         if not 1 <= page_size <= 1000:
             raise ValueError("Xero pages hold 1 to 1000 records")
         headers = {}
@@ -302,8 +310,10 @@ class XeroConnector:
                 timespec="milliseconds")
         page = 1
         while True:
-            body = self.http.get(path, headers=headers, params={
-                "page": page, "pageSize": page_size, "order": "UpdatedDateUTC ASC"}).body
+            params = {"page": page, "pageSize": page_size, "order": "UpdatedDateUTC ASC"}
+            if where:
+                params["where"] = where
+            body = self.http.get(path, headers=headers, params=params).body
             records = body.get(key) or []
             if records:
                 yield records

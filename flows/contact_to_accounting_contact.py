@@ -7,13 +7,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
-from flows.linked_update import _advance
-from ledgerlink.timestamps import epoch_ms
+from tasks.cursors import advance_accounting_cursor, advance_crm_cursor, read_accounting_cursor, read_crm_cursor
 from tasks.customer_sync import report_accounting_edits, write_back_customers
 from tasks.customers import HANDOFF, ensure_customers
 from tasks.extract import flatten
@@ -41,17 +39,12 @@ def contact_to_accounting_contact(tenant: str = "demo", only_retries: bool = Fal
             ctx.store.exceptions.resolve(tenant, HANDOFF, retry, only_from=("retrying",))  # not raised again
         if not only_retries:
             _report_accounting_edits(ctx)
-            cursor = ctx.store.cursors.get(tenant, HANDOFF)
-            since = int(cursor) if cursor else 0
+            since = read_crm_cursor(ctx, HANDOFF)
             for number, page in enumerate(ctx.crm.search_modified_since(spec.source.object, since, properties),
                                           start=1):
                 ctx.counts["companies_read"] += len(page)
                 _process(ctx, spec, page)
-                newest = max((epoch_ms((c.get("properties") or {}).get("hs_lastmodifieddate")) for c in page),
-                             default=since)
-                if newest > since:
-                    ctx.store.cursors.set(tenant, HANDOFF, str(newest))
-                    since = newest
+                since = advance_crm_cursor(ctx, HANDOFF, spec.source.object, page, since)
                 logger.info("page %d: %d companies", number, len(page))
     return ctx.report.as_dict()
 
@@ -64,8 +57,7 @@ def _process(ctx, spec, companies: list[dict]) -> None:
 
 
 def _report_accounting_edits(ctx) -> None:
-    cursor = ctx.store.cursors.get(ctx.tenant.name, ACCOUNTING_CURSOR)
-    since = datetime.fromisoformat(cursor) if cursor else None
+    since = read_accounting_cursor(ctx, ACCOUNTING_CURSOR)
     for page in ctx.accounting.contacts_modified_since(since):
         report_accounting_edits(quote(ctx), quote(page))
-        since = _advance(ctx, ACCOUNTING_CURSOR, page, since)
+        since = advance_accounting_cursor(ctx, ACCOUNTING_CURSOR, page, since)

@@ -7,13 +7,11 @@ spec by name or path, so a new handoff of this kind needs a YAML file and no flo
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from ledgerlink import transforms
-from ledgerlink.timestamps import parse_timestamp
+from tasks.cursors import advance_accounting_cursor, read_accounting_cursor
 from tasks.linked_update import update_linked
 from tasks.ops_alerts import ALERT_HOOKS
 from tasks.run_record import handoff_run
@@ -47,12 +45,11 @@ def read_changes(ctx, changed, by_id) -> None:
         update_linked(quote(ctx), quote(by_id(due)))
     for kind in spec.follow:  # payments and credit notes change invoices: re-read those invoices
         _follow(ctx, kind, by_id)
-    cursor = ctx.store.cursors.get(tenant, spec.name)
-    since = datetime.fromisoformat(cursor) if cursor else None
+    since = read_accounting_cursor(ctx, spec.name)
     for number, page in enumerate(changed(since), start=1):
         ctx.counts["records_read"] += len(page)
         update_linked(quote(ctx), quote(page))
-        since = _advance(ctx, spec.name, page, since)  # the page's writes are durable
+        since = advance_accounting_cursor(ctx, spec.name, page, since)  # the page's writes are durable
         logger.info("page %d: %d records, %d updated so far", number, len(page), ctx.counts["records_updated"])
 
 
@@ -69,35 +66,19 @@ def retry_records(ctx, by_id) -> None:
     ctx.store.exceptions.resolve(ctx.tenant.name, ctx.spec.name, ids, only_from=("retrying",))
 
 
-def _advance(ctx, key: str, page: list[dict], since: datetime | None) -> datetime | None:
-    """Move an accounting-side cursor to the newest UpdatedDateUTC of a page that is done."""
-    newest = max((parse_timestamp(r.get("UpdatedDateUTC")) for r in page if r.get("UpdatedDateUTC")), default=None)
-    if newest and (since is None or newest > since):
-        ctx.store.cursors.set(ctx.tenant.name, key, newest.isoformat())
-        return newest
-    return since
-
-
-FOLLOWERS = {  # kind -> (connector method, the invoice ids a record touches)
-    "payments": ("payments_modified_since",
-                 lambda p: [(p.get("Invoice") or {}).get("InvoiceID")]),
-    "credit_notes": ("credit_notes_modified_since",
-                     lambda c: [(a.get("Invoice") or {}).get("InvoiceID") for a in c.get("Allocations") or []]),
-}
+FOLLOWERS = {"payments": "payments_modified_since", "credit_notes": "credit_notes_modified_since"}
 
 
 def _follow(ctx, kind: str, by_id) -> None:
     """Read `kind` changed since its own cursor; re-read (by id) the invoices those changes touch."""
     key = f"{ctx.spec.name}:{kind}"
-    cursor = ctx.store.cursors.get(ctx.tenant.name, key)
-    since = datetime.fromisoformat(cursor) if cursor else None
-    method, invoices_of = FOLLOWERS[kind]
-    for page in getattr(ctx.accounting, method)(since):
-        ids = sorted({i for record in page for i in invoices_of(record) if i})
+    since = read_accounting_cursor(ctx, key)
+    for page in getattr(ctx.accounting, FOLLOWERS[kind])(since):
+        ids = sorted({invoice_id for change in page for invoice_id in change.invoice_ids})
         ctx.counts[f"{kind}_read"] += len(page)
         if ids:
             update_linked(quote(ctx), quote(by_id(ids)))
-        since = _advance(ctx, key, page, since)
+        since = advance_accounting_cursor(ctx, key, page, since)
 
 
 @flow(name="payment-to-crm", log_prints=False, **ALERT_HOOKS)

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import Decimal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -17,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from ledgerlink import settings
+from ledgerlink.ledger import active_tax_codes
 from ledgerlink.recon_report import (Discrepancy, ReconSummary, crosses_threshold, markdown_summary,
                                      slack_summary, write_csv, write_html)
 from ledgerlink.spec import load_spec
@@ -37,6 +37,7 @@ NAME = "reconciliation"
 def stage(ctx, db, invoice_spec, payment_spec) -> dict[str, int]:
     """Deals, invoices, contacts and links into the scratch database, one page at a time."""
     read = {"deals": 0, "invoices": 0, "contacts": 0, "links": 0}
+    invoice_rules = invoice_spec.invoice.for_system(ctx.tenant.accounting.system)
     mapping = invoice_spec.mapping_for(ctx.tenant.crm.system)
     won = {stage for stage, status in mapping.stages.items() if status.value == "won"}
     crm_properties = sorted(payment_spec.properties)
@@ -44,10 +45,11 @@ def stage(ctx, db, invoice_spec, payment_spec) -> dict[str, int]:
                                               200):
         stage_deals(db, page, mapping, won, crm_properties)
         read["deals"] += len(page)
-    rates = {r["TaxType"]: Decimal(str(r.get("EffectiveRate", r.get("DisplayTaxRate", 0)))) / 100
-             for r in ctx.accounting.tax_rates() if r.get("Status") == "ACTIVE"}
+    active = active_tax_codes(ctx.accounting.tax_rates())
+    rates = {rate.code: rate.rate for rate in active.values()}
+    expected = {active[name].code for name in invoice_rules.tax_types.values() if name in active}
     for page in ctx.accounting.invoices_modified_since(None):
-        stage_invoices(db, page, rates, set(invoice_spec.invoice.tax_types.values()), payment_spec, ctx.tz)
+        stage_invoices(db, page, rates, expected, payment_spec, ctx.tz)
         read["invoices"] += len(page)
     for page in ctx.accounting.contacts_modified_since(None):
         stage_contacts(db, page)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
-from ledgerlink.timestamps import epoch_ms
+from tasks.cursors import advance_crm_cursor, read_crm_cursor
 from tasks.deal_customers import customers_for_deals
 from tasks.extract import deal_properties, enrich_deals, read_deals_by_id
 from tasks.gate import gate_candidates
@@ -53,19 +53,13 @@ def process_deals(ctx, deals: list[dict]) -> None:
 def process_changed_deals(ctx, max_pages: int | None) -> None:
     """Every page of deals changed since the cursor; the cursor moves once a page's writes are durable."""
     logger = get_run_logger()
-    tenant = ctx.tenant.name
-    cursor = ctx.store.cursors.get(tenant, HANDOFF)
-    since = int(cursor) if cursor else 0
+    since = read_crm_cursor(ctx, HANDOFF)
     pages = ctx.crm.search_modified_since("deals", since, deal_properties(ctx.mapping), ctx.spec.page_size)
     for number, page in enumerate(pages, start=1):
         ctx.counts["deals_read"] += len(page)
         process_deals(ctx, page)
         write_back_invoices(quote(ctx))
-        newest = max((epoch_ms((deal.get("properties") or {}).get("hs_lastmodifieddate")) for deal in page),
-                     default=since)
-        if newest > since:
-            ctx.store.cursors.set(tenant, HANDOFF, str(newest))  # every write of this page is durable now
-            since = newest
+        since = advance_crm_cursor(ctx, HANDOFF, "deals", page, since)  # every write of this page is durable now
         logger.info("page %d: %d deals, %d invoices so far, %d exceptions so far", number, len(page),
                     ctx.counts["invoices_created"], ctx.counts["exceptions"])
         if max_pages and number >= max_pages:

@@ -90,3 +90,14 @@ class LedgerChange:
     id: str
     invoice_ids: tuple[str, ...]
     updated_at: datetime | None = None
+
+
+def active_tax_codes(rates: list[LedgerTaxRate]) -> dict[str, LedgerTaxRate]:
+    """The active rates by code and by name: a spec may name a tax code either way (Xero's codes
+    are words like OUTPUT3; QuickBooks' are numeric ids a person knows by their names)."""
+    active: dict[str, LedgerTaxRate] = {}
+    for rate in rates:
+        if rate.active and rate.code:
+            active[rate.code] = rate
+            active.setdefault(rate.name, rate)
+    return active

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ledgerlink.conditions import ConditionalSpec
+from ledgerlink.ledger import LedgerInvoice
 from ledgerlink.settings import project_root
 
 
@@ -39,8 +40,9 @@ class TriggerSpec(ConditionalSpec):
     description: str = ""
 
 
-# What the engine can read and write today; a spec naming anything else is refused at load.
-SUPPORTED_SOURCES = {("accounting", "invoices")}
+# What the engine can read and write today (source -> its canonical record type); a spec naming
+# anything else is refused at load.
+SUPPORTED_SOURCES = {("accounting", "invoices"): LedgerInvoice}
 SUPPORTED_TARGETS = {"crm"}
 
 
@@ -86,6 +88,10 @@ class LinkedUpdateSpec(_Strict):
         if (value.system, value.object) not in SUPPORTED_SOURCES:
             raise ValueError(f"reading {value.system} {value.object} is not supported yet "
                              f"(supported: {', '.join(f'{s} {o}' for s, o in sorted(SUPPORTED_SOURCES))})")
+        fields = SUPPORTED_SOURCES[(value.system, value.object)].__dataclass_fields__
+        if value.id_field not in fields:
+            raise ValueError(f"id_field {value.id_field!r} is not a field of {value.system} {value.object} "
+                             f"(fields: {', '.join(fields)})")
         return value
 
     @field_validator("follow")

@@ -16,9 +16,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ledgerlink.ledger import LedgerTaxRate
 from ledgerlink.model import Address, DealStatus, Invoice, InvoiceLine, Party, TaxTreatment
 from ledgerlink.money import Money, MoneyError, to_decimal, to_minor_units
-from ledgerlink.spec import CrmMapping, InvoiceRules
+from ledgerlink.spec import CrmMapping, InvoiceSettings
 from ledgerlink.timestamps import parse_timestamp
 
 
@@ -26,12 +27,6 @@ class MappingError(ValueError):
     def __init__(self, field_name: str, value: Any, problem: str):
         self.field_name, self.value = field_name, value
         super().__init__(f"{field_name}: {problem} (got {str(value)[:60]!r})")
-
-
-@dataclass(frozen=True)
-class TaxRate:
-    tax_type: str
-    rate: Decimal  # 0.15 for 15%
 
 
 @dataclass
@@ -136,7 +131,7 @@ def _cents(amount: Decimal | None, currency: str | None) -> int | None:
     return None if amount is None else to_minor_units(amount, currency)
 
 
-def payment_terms_days(draft: DealDraft, rules: InvoiceRules) -> int:
+def payment_terms_days(draft: DealDraft, rules: InvoiceSettings) -> int:
     raw = (draft.customer or {}).get("payment_terms_days")
     try:
         days = int(str(raw).strip()) if raw is not None else rules.default_payment_terms_days
@@ -147,8 +142,8 @@ def payment_terms_days(draft: DealDraft, rules: InvoiceRules) -> int:
     return days
 
 
-def resolve_tax(code: str | None, mapping: CrmMapping, rules: InvoiceRules,
-                active: dict[str, TaxRate]) -> tuple[TaxTreatment, TaxRate] | None:
+def resolve_tax(code: str | None, mapping: CrmMapping, rules: InvoiceSettings,
+                active: dict[str, LedgerTaxRate]) -> tuple[TaxTreatment, LedgerTaxRate] | None:
     """CRM tax code → treatment → the tenant's active accounting tax type, or None if any step fails."""
     code = code if code is not None else mapping.default_tax_code
     treatment = mapping.tax_codes.get(code) if code is not None else None
@@ -158,7 +153,7 @@ def resolve_tax(code: str | None, mapping: CrmMapping, rules: InvoiceRules,
     return treatment, active[tax_type]
 
 
-def gate_row(draft: DealDraft, mapping: CrmMapping, rules: InvoiceRules, active: dict[str, TaxRate]) -> dict:
+def gate_row(draft: DealDraft, mapping: CrmMapping, rules: InvoiceSettings, active: dict[str, LedgerTaxRate]) -> dict:
     customer = draft.customer or {}
     unknown = next((line.tax_code or "(none)" for line in draft.lines
                     if resolve_tax(line.tax_code, mapping, rules, active) is None), None)
@@ -210,8 +205,8 @@ def party_from_fields(fields: dict[str, Any]) -> Party:
     )
 
 
-def build_invoice(draft: DealDraft, row: dict, mapping: CrmMapping, rules: InvoiceRules,
-                  active: dict[str, TaxRate], customer: Party) -> Invoice:
+def build_invoice(draft: DealDraft, row: dict, mapping: CrmMapping, rules: InvoiceSettings,
+                  active: dict[str, LedgerTaxRate], customer: Party) -> Invoice:
     """Only called for rows that passed the gate, so every value here is known to be usable."""
     lines = []
     for line in draft.lines:
@@ -223,7 +218,7 @@ def build_invoice(draft: DealDraft, row: dict, mapping: CrmMapping, rules: Invoi
             discount_percent=line.discount_percent,
             tax_treatment=treatment,
             tax_rate=rate.rate,
-            tax_type=rate.tax_type,
+            tax_type=rate.code,
             account_code=rules.account_code,
             sku=line.sku,
         ))

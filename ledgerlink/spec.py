@@ -55,19 +55,48 @@ class CrmMapping(_Strict):
         return value
 
 
+class AccountingInvoiceRules(_Strict):
+    """What one accounting system needs that the others do not say the same way."""
+
+    account_code: str | None = Field(default=None, description="sales account of each line (Xero)")
+    tax_types: dict[TaxTreatment, str] = Field(description=(
+        "tax treatment -> the accounting system's tax code, by its code or its name "
+        "(checked against the tenant's active tax rates on every run)"))
+
+
+class InvoiceSettings(_Strict):
+    """The invoice rules as one accounting system applies them (`InvoiceRules.for_system`)."""
+
+    status: InvoiceStatus
+    reference: str
+    default_payment_terms_days: int
+    account_code: str | None
+    tax_types: dict[TaxTreatment, str]
+
+
 class InvoiceRules(_Strict):
     status: InvoiceStatus = InvoiceStatus.AUTHORISED
-    account_code: str
     reference: str = Field(description="template; must contain {deal_id} so references are unique per deal")
     default_payment_terms_days: int = Field(ge=0, le=365)
-    tax_types: dict[TaxTreatment, str] = Field(description="tax treatment -> accounting tax type")
+    accounting: dict[str, AccountingInvoiceRules] = Field(description="per accounting system: codes and tax types")
 
     @field_validator("reference")
     @classmethod
     def _reference_has_deal(cls, value: str) -> str:
         if "{deal_id}" not in value:
             raise ValueError("reference template must contain {deal_id}")
+        if len(value.format(deal_id="9" * 12)) > 21:  # QuickBooks DocNumber holds 21 characters
+            raise ValueError("reference template is too long: a 12-digit deal id must fit in 21 characters")
         return value
+
+    def for_system(self, accounting_system: str) -> InvoiceSettings:
+        if accounting_system not in self.accounting:
+            raise SpecError(f"invoice rules have nothing for accounting system {accounting_system!r} "
+                            f"(they cover: {', '.join(sorted(self.accounting))})")
+        rules = self.accounting[accounting_system]
+        return InvoiceSettings(status=self.status, reference=self.reference,
+                               default_payment_terms_days=self.default_payment_terms_days,
+                               account_code=rules.account_code, tax_types=rules.tax_types)
 
 
 class HandoffSpec(_Strict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -52,13 +52,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CrmConnection(_Strict):
+class HubSpotConnection(_Strict):
     system: Literal["hubspot"]
     base_url: str = "https://api.hubapi.com"
-    token: str = Field(description="secret reference, e.g. env:ACME_HUBSPOT_TOKEN")
+    token: str = Field(description="private app token secret reference, e.g. env:ACME_HUBSPOT_TOKEN")
     burst_per_10s: int = Field(default=100, description="100 Free/Starter, 190 Pro/Enterprise")
     record_url: str | None = Field(default=None, description=(
         "link to a deal for approval messages, e.g. https://app.hubspot.com/contacts/<portal>/record/0-3/{id}"))
+
+
+class PipedriveConnection(_Strict):
+    system: Literal["pipedrive"]
+    base_url: str = Field(default="https://api.pipedrive.com", description="or https://<company>.pipedrive.com")
+    token: str = Field(description="API token secret reference, e.g. env:ACME_PIPEDRIVE_TOKEN")
+    burst_per_2s: int = Field(default=80, ge=1, description="the plan's burst limit per token per 2-second window")
+    daily_tokens: int | None = Field(default=None, ge=1, description=(
+        "the company's daily token budget (30,000 x plan multiplier x seats); paced when given"))
+    record_url: str | None = Field(default=None, description=(
+        "link to a deal for approval messages, e.g. https://<company>.pipedrive.com/deal/{id}"))
+
+
+CrmConnection = Annotated[HubSpotConnection | PipedriveConnection, Field(discriminator="system")]
 
 
 class ApproverRole(_Strict):
@@ -81,7 +95,7 @@ class SlackConnection(_Strict):
                                                        "(others go to ops_channel)")
 
 
-class AccountingConnection(_Strict):
+class XeroConnection(_Strict):
     system: Literal["xero"]
     base_url: str = "https://api.xero.com"
     token_url: str = "https://identity.xero.com/connect/token"
@@ -89,6 +103,20 @@ class AccountingConnection(_Strict):
     client_id: str
     client_secret: str
     refresh_token: str = Field(description="used once to bootstrap; rotated tokens live in the store")
+
+
+class QuickBooksConnection(_Strict):
+    system: Literal["quickbooks"]
+    base_url: str = "https://quickbooks.api.intuit.com"
+    token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+    realm_id: str = Field(description="the QuickBooks company id (realmId)")
+    client_id: str
+    client_secret: str
+    refresh_token: str = Field(description="used once to bootstrap; rotated tokens live in the store")
+    sales_item_id: str = Field(default="1", description="the Item every invoice line sells (its income account)")
+
+
+AccountingConnection = Annotated[XeroConnection | QuickBooksConnection, Field(discriminator="system")]
 
 
 class Tenant(_Strict):

@@ -1,6 +1,6 @@
 """Named transforms: the small pieces of code a declared handoff may use where YAML cannot say it.
 
-A transform turns one source record into a flat dict of values (Decimal money, dates, strings)
+A transform turns one canonical source record (`ledgerlink.ledger`) into a flat dict of values (Decimal money, dates, strings)
 that the spec's `derive` rules, `properties` templates and triggers then use. Register one with
 `@transform("name")`; a spec names it with `transform: name`.
 """
@@ -12,9 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from ledgerlink.timestamps import parse_timestamp
+from ledgerlink.ledger import LedgerInvoice
+from ledgerlink.model import InvoiceStatus
 
-Transform = Callable[[dict, ZoneInfo], dict[str, Any]]
+Transform = Callable[[Any, ZoneInfo], dict[str, Any]]
 TRANSFORMS: dict[str, Transform] = {}
 
 
@@ -40,41 +41,28 @@ def today(tz: ZoneInfo) -> date:
     return datetime.now(tz).date()
 
 
-def _money(record: dict, key: str) -> Decimal:
-    value = record.get(key, 0) or 0
-    if isinstance(value, float):
-        raise TransformError(f"{key} arrived as a float; refusing to guess its cents")
-    return Decimal(str(value))
-
-
-@transform("xero_invoice_payment")
-def xero_invoice_payment(invoice: dict, tz: ZoneInfo) -> dict[str, Any]:
-    """What an invoice says about being paid. Xero's AmountDue is already net of payments,
-    credit notes and overpayment allocations; amounts keep the invoice's own currency."""
-    try:
-        total = _money(invoice, "Total")
-        paid = _money(invoice, "AmountPaid")
-        amount_due = _money(invoice, "AmountDue")
-        credited = _money(invoice, "AmountCredited")
-        due_at = parse_timestamp(invoice.get("DueDateString") or invoice.get("DueDate"))
-        paid_at = parse_timestamp(invoice.get("FullyPaidOnDate"))
-    except (ValueError, ArithmeticError) as err:
-        raise TransformError(f"cannot read invoice {invoice.get('InvoiceNumber')}: {err}") from None
-    due_date = due_at.date() if due_at else None
-    unpaid = invoice.get("Status") in ("AUTHORISED", "SUBMITTED") and amount_due > 0
+@transform("invoice_payment")
+def invoice_payment(invoice: LedgerInvoice, tz: ZoneInfo) -> dict[str, Any]:
+    """What an invoice says about being paid, from the canonical invoice of any accounting system
+    (its `amount_due` is already net of payments and credits); amounts keep the invoice's currency."""
+    if not isinstance(invoice, LedgerInvoice):
+        raise TransformError(f"invoice_payment reads canonical invoices, not {type(invoice).__name__}")
+    status = invoice.status.value
+    unpaid = invoice.status in (InvoiceStatus.AUTHORISED, InvoiceStatus.SUBMITTED) and invoice.amount_due > 0
+    due_date = invoice.due_date
     return {
-        "status": invoice.get("Status"),
-        "invoice_number": invoice.get("InvoiceNumber"),
-        "currency": invoice.get("CurrencyCode"),
-        "total": total,
-        "amount_paid": paid,
-        "amount_due": amount_due,
-        "amount_credited": credited,
-        "paid_ratio": (paid / total) if total > 0 else Decimal(0),
+        "status": status,
+        "invoice_number": invoice.number,
+        "currency": invoice.currency,
+        "total": invoice.total,
+        "amount_paid": invoice.amount_paid,
+        "amount_due": invoice.amount_due,
+        "amount_credited": invoice.amount_credited,
+        "paid_ratio": (invoice.amount_paid / invoice.total) if invoice.total > 0 else Decimal(0),
         "due_date": due_date,
         # only an unpaid invoice can turn overdue, so only it needs a second look on that day
         "overdue_from": due_date + timedelta(days=1) if due_date and unpaid else None,
-        "paid_date": paid_at.astimezone(tz).date() if paid_at else None,
+        "paid_date": invoice.fully_paid_on,
         "today": today(tz),
     }
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from connectors.hubspot import HubSpotConnector
+from connectors.contract import AccountingConnector, CrmConnector
 from connectors.oauth import TokenSet
-from connectors.ratelimit import hubspot_limits
-from connectors.xero import XeroConnector
 from ledgerlink.spec import load_spec
 from ledgerlink.store import Store, open_store
 from ledgerlink.timestamps import as_utc
@@ -40,19 +38,56 @@ class StoreTokenStore:
         self._store.tokens.save(tenant, vendor, data["access_token"], data["refresh_token"], tokens.expires_at)
 
 
-def crm_connector(tenant: Tenant):
+def _hubspot(tenant: Tenant) -> CrmConnector:
+    from connectors.hubspot import HubSpotConnector
+    from connectors.ratelimit import hubspot_limits
+
     crm = tenant.crm
     limits = hubspot_limits(crm.burst_per_10s) if tenant.rate_limits else None
     return HubSpotConnector(crm.base_url, resolve_secret(crm.token), tenant.name, limits=limits)
 
 
-def accounting_connector(tenant: Tenant, store: Store):
+def _pipedrive(tenant: Tenant) -> CrmConnector:
+    from connectors.pipedrive import PipedriveConnector
+    from connectors.ratelimit import pipedrive_limits
+
+    crm = tenant.crm
+    limits = pipedrive_limits(crm.burst_per_2s, crm.daily_tokens) if tenant.rate_limits else None
+    return PipedriveConnector(crm.base_url, resolve_secret(crm.token), tenant.name, limits=limits)
+
+
+def _xero(tenant: Tenant, store: Store) -> AccountingConnector:
+    from connectors.xero import XeroConnector
+
     acc = tenant.accounting
     tokens = StoreTokenStore(store, resolve_secret(acc.refresh_token))
     kwargs = {} if tenant.rate_limits else {"limits": None}
     return XeroConnector(acc.base_url.rstrip("/") + "/api.xro/2.0", acc.tenant_id, tokens,
                          resolve_secret(acc.client_id), resolve_secret(acc.client_secret), acc.token_url,
                          tenant.name, **kwargs)
+
+
+def _quickbooks(tenant: Tenant, store: Store) -> AccountingConnector:
+    from connectors.quickbooks import QuickBooksConnector
+
+    acc = tenant.accounting
+    tokens = StoreTokenStore(store, resolve_secret(acc.refresh_token))
+    kwargs = {} if tenant.rate_limits else {"limits": None}
+    return QuickBooksConnector(acc.base_url, acc.realm_id, tokens, resolve_secret(acc.client_id),
+                               resolve_secret(acc.client_secret), acc.token_url, tenant.name,
+                               sales_item_id=acc.sales_item_id, **kwargs)
+
+
+CRM_CONNECTORS = {"hubspot": _hubspot, "pipedrive": _pipedrive}  # tenants.CrmConnection's systems
+ACCOUNTING_CONNECTORS = {"xero": _xero, "quickbooks": _quickbooks}  # tenants.AccountingConnection's
+
+
+def crm_connector(tenant: Tenant) -> CrmConnector:
+    return CRM_CONNECTORS[tenant.crm.system](tenant)
+
+
+def accounting_connector(tenant: Tenant, store: Store) -> AccountingConnector:
+    return ACCOUNTING_CONNECTORS[tenant.accounting.system](tenant, store)
 
 
 def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None, run_alive=None,

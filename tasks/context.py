@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from ledgerlink.customer_spec import CustomerSyncSpec
 from ledgerlink.linked_spec import LinkedUpdateSpec
-from ledgerlink.mapping import TaxRate
-from ledgerlink.spec import CrmMapping, HandoffSpec
+from ledgerlink.ledger import LedgerTaxRate
+from ledgerlink.spec import CrmMapping, HandoffSpec, InvoiceSettings
 from ledgerlink.store import Store
 from ledgerlink.tenants import Tenant
 
@@ -24,10 +24,10 @@ class HandoffContext:
     tenant: Tenant
     spec: HandoffSpec | LinkedUpdateSpec | CustomerSyncSpec  # the run's handoff, any kind
     store: Store
-    crm: Any  # a CRM connector (connectors.hubspot.HubSpotConnector)
-    accounting: Any  # an accounting connector (connectors.xero.XeroConnector)
+    crm: Any  # a connectors.contract.CrmConnector
+    accounting: Any  # a connectors.contract.AccountingConnector
     run_id: str | None = None
-    active_tax: dict[str, TaxRate] = field(default_factory=dict)
+    active_tax: dict[str, LedgerTaxRate] = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
     created: list[dict] = field(default_factory=list)  # invoices made this run, for the report
     problems: list[dict] = field(default_factory=list)  # exceptions raised this run, for the report
@@ -43,6 +43,11 @@ class HandoffContext:
     @property
     def mapping(self) -> CrmMapping:
         return self.spec.mapping_for(self.tenant.crm.system)
+
+    @property
+    def invoice_rules(self) -> InvoiceSettings:
+        """The invoice rules as the tenant's accounting system applies them (create-invoices only)."""
+        return self.spec.invoice.for_system(self.tenant.accounting.system)
 
     @property
     def tz(self) -> ZoneInfo:

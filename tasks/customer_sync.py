@@ -7,6 +7,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from ledgerlink.ledger import LedgerContact
 from ledgerlink.privacy import mask_value
 from ledgerlink.store.audit_log import NewAuditEvent
 from ledgerlink.store.exception_queue import NewException
@@ -15,29 +16,29 @@ from tasks.customers import EDIT_CONFLICT, HANDOFF, owned_fingerprint
 from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 from tasks.record import raise_exceptions
 
-XERO_FIELDS = {"name": "Name", "email": "EmailAddress", "vat_number": "TaxNumber"}
+CONTACT_FIELDS = {"name": "name", "email": "email", "vat_number": "tax_number"}  # owned field -> LedgerContact
 
 
 @task(name="report-accounting-edits", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S,
       cache_policy=NO_CACHE)
-def report_accounting_edits(ctx: HandoffContext, contacts: list[dict]) -> int:
+def report_accounting_edits(ctx: HandoffContext, contacts: list[LedgerContact]) -> int:
     """Compare changed accounting contacts with what we last wrote to them; report differences."""
     tenant, spec = ctx.tenant.name, ctx.customer_spec
-    links = ctx.store.links.for_accounting_ids(tenant, "customer", [c["ContactID"] for c in contacts])
-    company_of = {c["ContactID"]: links[c["ContactID"].lower()].crm_id for c in contacts if c["ContactID"].lower() in links}
+    links = ctx.store.links.for_accounting_ids(tenant, "customer", [c.id for c in contacts])
+    company_of = {c.id: links[c.id.lower()].crm_id for c in contacts if c.id.lower() in links}
     states = ctx.store.sync_states.for_records(tenant, HANDOFF, company_of.values())
     conflicts, clean = [], []
     for contact in contacts:
-        cid = company_of.get(contact["ContactID"])
+        cid = company_of.get(contact.id)
         state = states.get(cid) if cid else None
         if state is None or not state.values:
             continue
         changed = [f for f in spec.owned_fields
-                   if owned_fingerprint(contact.get(XERO_FIELDS[f])) != state.values.get(f)]
+                   if owned_fingerprint(getattr(contact, CONTACT_FIELDS[f])) != state.values.get(f)]
         if not changed:
             clean.append(cid)
             continue
-        detail = "; ".join(f"{f} is now {mask_value(contact.get(XERO_FIELDS[f]) or '(empty)')} in "
+        detail = "; ".join(f"{f} is now {mask_value(getattr(contact, CONTACT_FIELDS[f]) or '(empty)')} in "
                            f"{ctx.tenant.accounting.system}, not what the CRM last sent" for f in changed)
         conflicts.append(NewException("company", cid, EDIT_CONFLICT,
                                       f"edited in {ctx.tenant.accounting.system}, but the CRM owns these fields: "

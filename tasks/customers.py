@@ -61,10 +61,8 @@ def contact_directory(ctx: HandoffContext) -> ContactDirectory:
     if ctx.directory is None:
         candidates = []
         for page in ctx.accounting.contacts_modified_since(None):
-            candidates.extend(
-                ContactCandidate(c["ContactID"], c.get("Name"), c.get("TaxNumber"), c.get("EmailAddress"),
-                                 c.get("ContactNumber"))
-                for c in page if c.get("ContactStatus", "ACTIVE") == "ACTIVE")
+            candidates.extend(ContactCandidate(c.id, c.name, c.tax_number, c.email, c.crm_id)
+                              for c in page if c.active)
         ctx.directory = ContactDirectory(candidates)
         ctx.counts["contact_directory_size"] = len(candidates)
     return ctx.directory
@@ -209,5 +207,5 @@ def _problem(ctx: HandoffContext, spec: CustomerSyncSpec, cid: str, reason: str,
 
 def _find_by_crm_id(ctx: HandoffContext, company_ids: list[str]) -> dict[str, WriteResult]:
     """Accounting contacts that carry these CRM ids (so a re-run or a lost answer finds them again)."""
-    found = ctx.accounting.find_contacts("ContactNumber", list(company_ids))
-    return {cid: WriteResult(cid, True, target_id=contact["ContactID"]) for cid, contact in found.items()}
+    found = ctx.accounting.find_contacts_by_crm_id(list(company_ids))
+    return {cid: WriteResult(cid, True, target_id=contact.id) for cid, contact in found.items()}

@@ -25,7 +25,8 @@ def flatten(record: dict) -> dict:
 
 
 def deal_properties(mapping: CrmMapping) -> list[str]:
-    return sorted(set(properties_for(mapping, "deal")) | {"hs_lastmodifieddate", "dealstage"})
+    """What a deal read asks for: the mapped deal fields (the connector adds its change time)."""
+    return properties_for(mapping, "deal")
 
 
 @task(name="read-deals-by-id", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)

@@ -50,10 +50,11 @@ def _problem(ctx: HandoffContext, record_id: str, reason: str, detail: str) -> N
 
 @task(name="update-linked-records", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S,
       cache_policy=NO_CACHE)
-def update_linked(ctx: HandoffContext, records: list[dict]) -> None:
+def update_linked(ctx: HandoffContext, records: list) -> None:
+    """records: canonical source records (`ledgerlink.ledger`), keyed by the spec's `source.id_field`."""
     spec: LinkedUpdateSpec = ctx.spec
     tenant, today = ctx.tenant.name, _today(ctx)
-    ids = {str(r[spec.source.id_field]): r for r in records if r.get(spec.source.id_field)}
+    ids = {str(getattr(r, spec.source.id_field)): r for r in records if getattr(r, spec.source.id_field, None)}
     links = (ctx.store.links.for_accounting_ids(tenant, spec.link, ids) if spec.source.system == "accounting"
              else ctx.store.links.for_crm_ids(tenant, spec.link, ids))
     known = ctx.store.sync_states.for_records(tenant, spec.name, [i for i in ids if i.lower() in links or i in links])

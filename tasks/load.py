@@ -25,11 +25,11 @@ def invoice_hash(invoice: Invoice) -> str:
 
 def find_invoices(ctx: HandoffContext, deal_ids: list[str]) -> dict[str, WriteResult]:
     """Invoices found again by their deterministic reference — how crashes and lost answers settle."""
-    template = ctx.spec.invoice.reference
+    template = ctx.invoice_rules.reference
     by_reference = {template.format(deal_id=deal_id): deal_id for deal_id in deal_ids}
     found = ctx.accounting.find_invoices_by_reference(list(by_reference))
     return {
-        by_reference[ref]: WriteResult(by_reference[ref], True, target_id=inv["InvoiceID"], number=inv.get("InvoiceNumber"))
+        by_reference[ref]: WriteResult(by_reference[ref], True, target_id=inv.id, number=inv.number)
         for ref, inv in found.items() if ref in by_reference
     }
 

@@ -145,7 +145,7 @@ def run_checks(db: sqlite3.Connection, spec: ReconciliationSpec, reference_templ
              ELSE 'deal ' || l.crm_id || ' is no longer won but invoice ' || coalesce(l.number, l.accounting_id) || ' stands' END,
         'find out what happened and void, relink or re-invoice'
         FROM link l LEFT JOIN invoice i ON i.id = l.accounting_id LEFT JOIN deal d ON d.id = l.crm_id
-        WHERE i.id IS NULL OR d.id IS NULL OR (d.won = 0 AND i.live = 1 AND i.status != 'PAID')""")
+        WHERE i.id IS NULL OR d.id IS NULL OR (d.won = 0 AND i.live = 1 AND i.status != 'paid')""")
     add("duplicate_invoice", """'invoice', NULL, i.id, i.number,
         'invoice ' || coalesce(i.number, i.id) || ' shares reference ' || i.reference || ' with another live invoice',
         'void the extra invoice (keep the linked one)'
@@ -162,7 +162,7 @@ def run_checks(db: sqlite3.Connection, spec: ReconciliationSpec, reference_templ
         || money(coalesce(crm.due, 0), ar.currency),
         'look at this customer''s invoices without deals and status mismatches'
         FROM (SELECT contact_id, currency, sum(due_cents) AS due FROM invoice
-              WHERE live = 1 AND status IN ('AUTHORISED', 'SUBMITTED') GROUP BY contact_id, currency) ar
+              WHERE live = 1 AND status IN ('authorised', 'submitted') GROUP BY contact_id, currency) ar
         JOIN customer_link cl ON cl.accounting_id = ar.contact_id
         LEFT JOIN (SELECT dc.company_id, json_extract(d.crm_values, '$.ledgerlink_invoice_currency') AS currency,
                           sum(to_cents(json_extract(d.crm_values, '$.ledgerlink_amount_due'))) AS due

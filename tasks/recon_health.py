@@ -78,7 +78,7 @@ def _dso(db: sqlite3.Connection, currency: str, now: datetime, days: int = 90) -
     since = (now - timedelta(days=days)).date().isoformat()
     receivable, sales = db.execute(
         "SELECT (SELECT coalesce(sum(due_cents), 0) FROM invoice WHERE live = 1 AND currency = ? "
-        "        AND status IN ('AUTHORISED', 'SUBMITTED')),"
+        "        AND status IN ('authorised', 'submitted')),"
         "       (SELECT coalesce(sum(subtotal_cents + coalesce(tax_cents, 0)), 0) FROM invoice "
         "        WHERE live = 1 AND currency = ? AND issued >= ?)", (currency, currency, since)).fetchone()
     if not sales:

@@ -13,6 +13,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+from ledgerlink.ledger import LedgerContact, LedgerInvoice
 from ledgerlink.mapping import read_fields
 from ledgerlink.money import MoneyError, to_decimal, to_minor_units
 from ledgerlink.timestamps import parse_timestamp
@@ -38,7 +39,6 @@ CREATE INDEX ix_invoice_contact ON invoice(contact_id);
 CREATE INDEX ix_link_accounting ON link(accounting_id);
 CREATE INDEX ix_finding_cls ON finding(cls);
 """
-LIVE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID")
 
 
 def open_scratch(path: Path) -> sqlite3.Connection:
@@ -74,43 +74,36 @@ def stage_deals(db: sqlite3.Connection, page: list[dict], mapping, won_stages: s
     db.executemany("INSERT OR REPLACE INTO deal VALUES (?,?,?,?,?,?,?)", rows)
 
 
-def stage_invoices(db: sqlite3.Connection, page: list[dict], tax_rates: dict[str, Decimal], expected_tax_types: set[str],
-                   payment_spec, tz) -> None:
-    """One page of accounting invoices (sales only), with the tax and payment values they imply."""
+def stage_invoices(db: sqlite3.Connection, page: list[LedgerInvoice], tax_rates: dict[str, Decimal],
+                   expected_tax_codes: set[str], payment_spec, tz) -> None:
+    """One page of canonical sales invoices, with the tax and payment values they imply."""
     transform = get_transform(payment_spec.transform)
     rows = []
     for invoice in page:
-        if invoice.get("Type", "ACCREC") != "ACCREC":
-            continue
-        currency = invoice.get("CurrencyCode")
+        currency = invoice.currency
         expected_tax, odd = 0, set()
-        for line in invoice.get("LineItems") or []:
-            tax_type = line.get("TaxType")
-            if tax_type not in expected_tax_types or tax_type not in tax_rates:
-                odd.add(str(tax_type))
-            rate = tax_rates.get(tax_type, Decimal(0))
-            expected_tax += cents(to_decimal(line.get("LineAmount") or 0, "LineAmount") * rate, currency) or 0
+        for line in invoice.lines:
+            if line.tax_code not in expected_tax_codes or line.tax_code not in tax_rates:
+                odd.add(str(line.tax_code))
+            expected_tax += cents(line.net * tax_rates.get(line.tax_code, Decimal(0)), currency) or 0
         try:
             expected = json.dumps(rendered_properties(payment_spec, derive(payment_spec, transform(invoice, tz))),
                                   sort_keys=True)
         except (TransformError, KeyError, ValueError, ArithmeticError):
             expected = None
-        issued = parse_timestamp(invoice.get("DateString") or invoice.get("Date"))
-        rows.append((invoice["InvoiceID"], invoice.get("InvoiceNumber"), invoice.get("Reference"),
-                     (invoice.get("Contact") or {}).get("ContactID"), currency,
-                     cents(invoice.get("SubTotal"), currency), cents(invoice.get("TotalTax"), currency), expected_tax,
-                     ",".join(sorted(odd)) or None, invoice.get("Status"), cents(invoice.get("AmountDue"), currency),
-                     issued.date().isoformat() if issued else None, expected,
-                     int(invoice.get("Status") in LIVE_STATUSES)))
+        rows.append((invoice.id, invoice.number, invoice.reference, invoice.contact_id, currency,
+                     cents(invoice.subtotal, currency), cents(invoice.total_tax, currency), expected_tax,
+                     ",".join(sorted(odd)) or None, invoice.status.value, cents(invoice.amount_due, currency),
+                     invoice.issue_date.isoformat() if invoice.issue_date else None, expected, int(invoice.live)))
     db.executemany("INSERT OR REPLACE INTO invoice VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
 
-def stage_contacts(db: sqlite3.Connection, page: list[dict]) -> None:
+def stage_contacts(db: sqlite3.Connection, page: list[LedgerContact]) -> None:
     from ledgerlink.matching import normalise_name, normalise_vat
 
     db.executemany("INSERT OR REPLACE INTO contact VALUES (?,?,?,?)", [
-        (c["ContactID"], c.get("Name"), normalise_name(c.get("Name")) or None, normalise_vat(c.get("TaxNumber")) or None)
-        for c in page if c.get("ContactStatus", "ACTIVE") == "ACTIVE"])
+        (c.id, c.name, normalise_name(c.name) or None, normalise_vat(c.tax_number) or None)
+        for c in page if c.active])
 
 
 def stage_waiting(db: sqlite3.Connection, items) -> None:

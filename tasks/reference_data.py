@@ -3,22 +3,15 @@ have renamed or archived a rate, and OUTPUT — the old 14% — must never be us
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ledgerlink.mapping import TaxRate
+from ledgerlink.ledger import LedgerTaxRate, active_tax_codes
 from tasks.context import HandoffContext
 from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 
 
 @task(name="load-tax-rates", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
-def load_tax_rates(ctx: HandoffContext) -> dict[str, TaxRate]:
-    active = {}
-    for rate in ctx.accounting.tax_rates():
-        if rate.get("Status") == "ACTIVE" and rate.get("TaxType"):
-            effective = Decimal(str(rate.get("EffectiveRate", rate.get("DisplayTaxRate", 0))))
-            active[rate["TaxType"]] = TaxRate(rate["TaxType"], effective / Decimal(100))
-    ctx.active_tax = active
-    return active
+def load_tax_rates(ctx: HandoffContext) -> dict[str, LedgerTaxRate]:
+    ctx.active_tax = active_tax_codes(ctx.accounting.tax_rates())
+    return ctx.active_tax

@@ -57,9 +57,9 @@ def select_won_unlinked(ctx: HandoffContext, deals: list[dict]) -> list[dict]:
     return selected
 
 
-def raw_checksum(bundle: dict) -> str:
+def raw_checksum(bundle: dict, modified_property: str) -> str:
     """Checksum of a bundle that could not even be mapped (ignoring the modified timestamp)."""
-    deal = {key: value for key, value in bundle["deal"].items() if key != "hs_lastmodifieddate"}
+    deal = {key: value for key, value in bundle["deal"].items() if key != modified_property}
     text = json.dumps({**bundle, "deal": deal}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -67,7 +67,7 @@ def raw_checksum(bundle: dict) -> str:
 @task(name="map-deals", cache_policy=NO_CACHE)
 def map_deals(ctx: HandoffContext, bundles: list[dict]) -> Candidates:
     result = Candidates()
-    mapping, rules = ctx.mapping, ctx.spec.invoice
+    mapping, rules = ctx.mapping, ctx.invoice_rules
     waiting = ctx.store.exceptions.waiting_checksums(ctx.tenant.name, ctx.name,
                                                     [str(b["deal"]["id"]) for b in bundles])
     for bundle in bundles:
@@ -80,7 +80,7 @@ def map_deals(ctx: HandoffContext, bundles: list[dict]) -> Candidates:
                 continue
             row = gate_row(draft, mapping, rules, ctx.active_tax)
         except MappingError as err:
-            checksum = raw_checksum(bundle)
+            checksum = raw_checksum(bundle, ctx.crm.modified_property("deals"))
             if waiting.get(deal_id) == checksum:
                 ctx.counts["skipped_unchanged_exception"] += 1
                 continue
@@ -108,5 +108,5 @@ def build_invoices(ctx: HandoffContext, candidates: Candidates, passed: list[str
         customer = customers.get(str((draft.customer or {}).get("crm_id")))
         if customer is None:
             continue  # its exception was raised when the customer could not be resolved
-        invoices.append(build_invoice(draft, rows[deal_id], ctx.mapping, ctx.spec.invoice, ctx.active_tax, customer))
+        invoices.append(build_invoice(draft, rows[deal_id], ctx.mapping, ctx.invoice_rules, ctx.active_tax, customer))
     return invoices

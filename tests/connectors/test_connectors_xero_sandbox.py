@@ -15,7 +15,7 @@ from connectors.oauth import InMemoryTokenStore, TokenSet
 from connectors.ratelimit import XERO_LIMITS
 from connectors.sandbox import start_sandboxes
 from connectors.xero import XeroConnector
-from ledgerlink.model import Invoice, InvoiceLine, Party, TaxTreatment
+from ledgerlink.model import Invoice, InvoiceLine, InvoiceStatus, Party, TaxTreatment
 from ledgerlink.money import Money
 
 
@@ -55,12 +55,13 @@ def make_invoice(customer: Party, reference: str | None = None, price: str = "12
 
 
 def test_settings_reads(xero):
-    assert "OUTPUT3" in {rate["TaxType"] for rate in xero.tax_rates()}
+    rates = {rate.code: rate for rate in xero.tax_rates()}
+    assert rates["OUTPUT3"].rate == Decimal("0.15") and rates["OUTPUT3"].active
     assert "ZAR" in {currency["Code"] for currency in xero.currencies()}
     assert xero.organisation()["BaseCurrency"] == "ZAR"
 
 
-def test_create_contacts_per_item_and_find_them_by_contact_number(xero):
+def test_create_contacts_per_item_and_find_them_by_contact_number(xero, sandboxes):
     good, bad = unique("crm"), unique("crm")
     parties = [Party(name=f"Acme {good}", crm_id=good, email="accounts@acme.co.za",
                      currency="ZAR", payment_terms_days=30),
@@ -69,10 +70,11 @@ def test_create_contacts_per_item_and_find_them_by_contact_number(xero):
     assert [r.key for r in results] == [good, bad]
     assert results[0].ok and results[0].target_id
     assert not results[1].ok and "Email" in results[1].errors[0]
-    found = xero.find_contacts("ContactNumber", [good, bad])
+    found = xero.find_contacts_by_crm_id([good, bad])
     assert list(found) == [good]
-    assert found[good]["ContactID"] == results[0].target_id
-    assert found[good]["PaymentTerms"]["Sales"] == {"Day": 30, "Type": "DAYSAFTERBILLDATE"}
+    assert found[good].id == results[0].target_id and found[good].crm_id == good
+    stored = sandboxes.xero.default_books.contacts[results[0].target_id]
+    assert stored["PaymentTerms"]["Sales"] == {"Day": 30, "Type": "DAYSAFTERBILLDATE"}
 
 
 def test_more_than_fifty_per_call_is_refused_before_sending(xero):
@@ -98,10 +100,12 @@ def test_create_invoices_partial_batch_reports_each_item(xero, customer):
     assert list(found) == [good.reference]
 
 
-def test_amounts_round_trip_exactly(xero, customer):
+def test_amounts_round_trip_exactly(xero, customer, sandboxes):
     invoice = make_invoice(customer, price="1234.5678")
     [result] = xero.create_invoices([invoice], unique("inv"))
-    stored = xero.find_invoices_by_reference([invoice.reference])[invoice.reference]
+    found = xero.find_invoices_by_reference([invoice.reference])[invoice.reference]
+    assert (found.subtotal, found.number, found.lines[0].net) == (Decimal("1666.67"), result.number, Decimal("1666.67"))
+    stored = sandboxes.xero.default_books.invoices[found.id]
     line = stored["LineItems"][0]
     assert line["UnitAmount"] == Decimal("1234.5678") and isinstance(line["UnitAmount"], Decimal)
     assert line["Quantity"] == Decimal("1.5")
@@ -128,7 +132,7 @@ def test_uncertain_write_is_not_resent_and_is_settled_by_lookup(xero, customer, 
     assert err.value.idempotency_key == "settle-me-" + invoice.reference
     assert xero.stats.snapshot()["per_endpoint"]["PUT /Invoices"] == 1  # never re-sent
     found = xero.find_invoices_by_reference([invoice.reference])
-    assert found[invoice.reference]["Status"] == "AUTHORISED"  # it was committed after all
+    assert found[invoice.reference].status == InvoiceStatus.AUTHORISED  # it was committed after all
 
 
 def test_write_answered_429_is_retried_and_creates_one_invoice(xero, customer, sandboxes):
@@ -160,10 +164,10 @@ def test_invoices_modified_since_pages_oldest_first(xero, customer):
     xero.create_invoices(mine, unique("inv"))
     pages = list(xero.invoices_modified_since(since, page_size=2))
     records = [r for p in pages for r in p]
-    assert {i.reference for i in mine} <= {r["Reference"] for r in records}
+    assert {i.reference for i in mine} <= {r.reference for r in records}
     assert all(len(p) <= 2 for p in pages)
-    stamps = [r["UpdatedDateUTC"] for r in records]
-    assert stamps == sorted(stamps, key=lambda s: int(s[6:s.index("+")]))
+    stamps = [r.updated_at for r in records]
+    assert stamps == sorted(stamps)
     later = datetime.now(timezone.utc) + timedelta(hours=1)
     assert list(xero.invoices_modified_since(later)) == []
 

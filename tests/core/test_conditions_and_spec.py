@@ -27,7 +27,10 @@ def test_unknown_field_in_condition_is_a_clear_error():
 
 def test_shipped_spec_loads():
     spec = load_spec("won-deal-to-invoice")
-    assert spec.invoice.tax_types["standard"] == "OUTPUT3"
+    assert spec.invoice.for_system("xero").tax_types["standard"] == "OUTPUT3"
+    assert spec.invoice.for_system("quickbooks").tax_types["standard"] == "Standard Rate"
+    with pytest.raises(SpecError, match="nothing for accounting system 'sage'"):
+        spec.invoice.for_system("sage")
     assert spec.batch_size <= 50 and spec.expectations_path.is_file()
 
 
@@ -50,9 +53,12 @@ def test_a_tenant_override_changes_only_what_it_names_and_is_validated():
     from ledgerlink.spec import SpecError, load_spec
 
     base = load_spec("won-deal-to-invoice")
-    spec = load_spec("won-deal-to-invoice", {"invoice": {"account_code": "4000"}, "review": {"channel": "#acme"}})
+    spec = load_spec("won-deal-to-invoice", {"invoice": {"accounting": {"xero": {"account_code": "4000"}}},
+                                             "review": {"channel": "#acme"}})
 
-    assert (spec.invoice.account_code, spec.review.channel) == ("4000", "#acme")
-    assert spec.invoice.tax_types == base.invoice.tax_types and spec.review.rules == base.review.rules
+    assert (spec.invoice.for_system("xero").account_code, spec.review.channel) == ("4000", "#acme")
+    assert spec.invoice.for_system("xero").tax_types == base.invoice.for_system("xero").tax_types
+    assert spec.invoice.accounting["quickbooks"] == base.invoice.accounting["quickbooks"]
+    assert spec.review.rules == base.review.rules
     with pytest.raises(SpecError, match="batch_size"):
         load_spec("won-deal-to-invoice", {"batch_size": 500})

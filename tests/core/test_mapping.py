@@ -6,14 +6,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledgerlink.mapping import MappingError, TaxRate, build_invoice, draft_from_bundle, gate_row, party_from_fields
+from ledgerlink.ledger import LedgerTaxRate, active_tax_codes
+from ledgerlink.mapping import MappingError, build_invoice, draft_from_bundle, gate_row, party_from_fields
 from ledgerlink.model import DealStatus, TaxTreatment
 from ledgerlink.spec import load_spec
 
 SPEC = load_spec("won-deal-to-invoice")
-MAPPING, RULES = SPEC.mapping_for("hubspot"), SPEC.invoice
-ACTIVE = {"OUTPUT3": TaxRate("OUTPUT3", Decimal("0.15")), "ZERORATED": TaxRate("ZERORATED", Decimal(0)),
-          "EXEMPTOUTPUT": TaxRate("EXEMPTOUTPUT", Decimal(0)), "ZERORATEDOUTPUT": TaxRate("ZERORATEDOUTPUT", Decimal(0))}
+MAPPING, RULES = SPEC.mapping_for("hubspot"), SPEC.invoice.for_system("xero")
+ACTIVE = active_tax_codes([LedgerTaxRate("OUTPUT3", "Standard Rate Sales", Decimal("0.15")),
+                           LedgerTaxRate("ZERORATED", "Zero Rated", Decimal(0)),
+                           LedgerTaxRate("EXEMPTOUTPUT", "Exempt Sales", Decimal(0)),
+                           LedgerTaxRate("ZERORATEDOUTPUT", "Zero Rated Exports", Decimal(0)),
+                           LedgerTaxRate("OUTPUT", "Standard Rate (old 14%)", Decimal("0.14"), active=False)])
 TZ = ZoneInfo("Africa/Johannesburg")
 
 

@@ -30,7 +30,7 @@ def _declared(invoice: dict) -> dict[str, str]:
         settlement = "cancelled"
     else:
         settlement = "settled" if due == 0 else "part-paid" if paid > 0 else "open"
-    return {"ledgerlink_invoice_status": f"{invoice['Status']} ({settlement})",
+    return {"ledgerlink_invoice_status": f"{invoice['Status'].lower()} ({settlement})",
             "ledgerlink_amount_due": format(due.quantize(CENT), "f")}
 
 
@@ -52,9 +52,9 @@ def test_a_handoff_declared_only_in_yaml_writes_exactly_its_declared_values_once
     hubspot = spine.stats("hubspot")
     assert hubspot["calls"]["POST /crm/v3/objects/{objectType}/batch/update"] == math.ceil(len(deals) / 25)
     part_total = Decimal(str(spine.invoice_for(part)["Total"]))
-    assert spine.deal(part)["ledgerlink_invoice_status"] == "AUTHORISED (part-paid)"
+    assert spine.deal(part)["ledgerlink_invoice_status"] == "authorised (part-paid)"
     assert spine.deal(part)["ledgerlink_amount_due"] == format(part_total - Decimal("100.10"), "f")
-    assert spine.deal(full)["ledgerlink_invoice_status"] == "PAID (settled)"
+    assert spine.deal(full)["ledgerlink_invoice_status"] == "paid (settled)"
     assert spine.deal(full)["ledgerlink_amount_due"] == "0.00"
     for deal_id in deals:
         props = spine.deal(deal_id)
@@ -100,6 +100,9 @@ BROKEN = {
     "unknown key in a side": (
         lambda d: d["source"].update(id_feild="InvoiceID"),
         "source.id_feild", "Extra inputs are not permitted"),
+    "a vendor's field name as the source key": (
+        lambda d: d["source"].update(id_field="InvoiceID"),
+        "source", "id_field 'InvoiceID' is not a field of accounting invoices"),
     "batch larger than HubSpot allows": (
         lambda d: d.update(batch_size=101),
         "batch_size", "less than or equal to 100"),

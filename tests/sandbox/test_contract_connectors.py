@@ -68,7 +68,7 @@ def test_every_connector_request_on_the_spine_matches_the_official_specs(fresh, 
                   vat_number="4000000001", currency="ZAR", payment_terms_days=30,
                   address=Address("1 Long Street", "Cape Town", "8001", "South Africa"))
     [contact] = xero.create_contacts([party], "contract-contacts-1")
-    xero.find_contacts("ContactNumber", ["contract-1"])
+    xero.find_contacts_by_crm_id(["contract-1"])
     line = InvoiceLine("Bell tent", Decimal("2"), Money.of("8999.00", "ZAR"), Decimal("10"), TaxTreatment.STANDARD,
                        Decimal("0.15"), "OUTPUT3", "200")
     invoice = Invoice("d-1", "DEAL-contract-1", Party(party.name, crm_id="contract-1", accounting_id=contact.target_id),
