@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
+from connectors.delta import DeltaCursor, keyset_pages
 from connectors.errors import BadResponse, UncertainWrite, ValidationRejected
 from connectors.http import RetryPolicy, VendorHttpClient
 from connectors.oauth import OAuth2RefreshAuth, TokenStore
@@ -28,6 +29,7 @@ from connectors.xero_records import (contact_from_xero, credit_note_change, invo
 from ledgerlink.ledger import LedgerChange, LedgerContact, LedgerInvoice, LedgerTaxRate
 from ledgerlink.model import Invoice, InvoiceStatus, Party, WriteResult
 from ledgerlink.money import to_decimal
+from ledgerlink.timestamps import epoch_ms
 
 MAX_BATCH = 50
 MAX_IDEMPOTENCY_KEY = 128
@@ -39,6 +41,7 @@ _STATUS = {InvoiceStatus.DRAFT: "DRAFT", InvoiceStatus.SUBMITTED: "SUBMITTED",
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _NIL_ID = "00000000-0000-0000-0000-000000000000"
+_ID_FIELDS = {"Invoices": "InvoiceID", "Contacts": "ContactID", "Payments": "PaymentID", "CreditNotes": "CreditNoteID"}
 
 
 def parse_xero_date(value: str | None) -> datetime | None:
@@ -300,27 +303,26 @@ class XeroConnector:
 
     def _modified_since(self, path: str, key: str, since: datetime | None,
                         page_size: int, where: str | None = None) -> Iterator[list[dict]]:
+        """Keyset pages (`connectors.delta`): each page asks again from the newest change seen, so a
+        record changed mid-read is met once at its new time instead of shifting others past us."""
         if not 1 <= page_size <= 1000:
             raise ValueError("Xero pages hold 1 to 1000 records")
-        headers = {}
-        if since is not None:
-            if since.tzinfo is None:
-                raise ValueError("since must be timezone-aware")
-            headers["If-Modified-Since"] = since.astimezone(timezone.utc).isoformat(
-                timespec="milliseconds")
-        page = 1
-        while True:
+        if since is not None and since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        id_field = _ID_FIELDS[key]
+
+        def fetch(cursor: DeltaCursor, page: int) -> list[dict]:
+            headers = {}
+            if cursor.since is not None:
+                headers["If-Modified-Since"] = cursor.since.isoformat(timespec="milliseconds")
             params = {"page": page, "pageSize": page_size, "order": "UpdatedDateUTC ASC"}
             if where:
                 params["where"] = where
-            body = self.http.get(path, headers=headers, params=params).body
-            records = body.get(key) or []
-            if records:
-                yield records
-            count = (body.get("pagination") or {}).get("pageCount")
-            if len(records) < page_size or (count is not None and page >= count):
-                return
-            page += 1
+            return self.http.get(path, headers=headers, params=params).body.get(key) or []
+
+        start = DeltaCursor(epoch_ms(since)) if since else DeltaCursor()
+        yield from keyset_pages(fetch, lambda r: epoch_ms(r.get("UpdatedDateUTC")), lambda r: r[id_field],
+                                page_size, start)
 
     # -- writes --------------------------------------------------------------------------------
     def create_contacts(self, parties: Sequence[Party], idempotency_key: str) -> list[WriteResult]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
-from tasks.cursors import advance_accounting_cursor, advance_crm_cursor, read_accounting_cursor, read_crm_cursor
+from tasks.cursors import advance_crm_cursor, advance_ledger_cursor, fresh_crm, fresh_ledger, read_cursor
 from tasks.customer_sync import report_accounting_edits, write_back_customers
 from tasks.customers import HANDOFF, ensure_customers
 from tasks.extract import flatten
@@ -39,12 +39,13 @@ def contact_to_accounting_contact(tenant: str = "demo", only_retries: bool = Fal
             ctx.store.exceptions.resolve(tenant, HANDOFF, retry, only_from=("retrying",))  # not raised again
         if not only_retries:
             _report_accounting_edits(ctx)
-            since = read_crm_cursor(ctx, HANDOFF)
-            for number, page in enumerate(ctx.crm.search_modified_since(spec.source.object, since, properties),
+            cursor = read_cursor(ctx, HANDOFF)
+            for number, page in enumerate(ctx.crm.search_modified_since(spec.source.object, cursor.at_ms, properties),
                                           start=1):
+                page = fresh_crm(ctx, cursor, spec.source.object, page)
                 ctx.counts["companies_read"] += len(page)
                 _process(ctx, spec, page)
-                since = advance_crm_cursor(ctx, HANDOFF, spec.source.object, page, since)
+                cursor = advance_crm_cursor(ctx, HANDOFF, spec.source.object, page, cursor)
                 logger.info("page %d: %d companies", number, len(page))
     return ctx.report.as_dict()
 
@@ -57,7 +58,8 @@ def _process(ctx, spec, companies: list[dict]) -> None:
 
 
 def _report_accounting_edits(ctx) -> None:
-    since = read_accounting_cursor(ctx, ACCOUNTING_CURSOR)
-    for page in ctx.accounting.contacts_modified_since(since):
+    cursor = read_cursor(ctx, ACCOUNTING_CURSOR)
+    for page in ctx.accounting.contacts_modified_since(cursor.since):
+        page = fresh_ledger(cursor, page)
         report_accounting_edits(quote(ctx), quote(page))
-        since = advance_accounting_cursor(ctx, ACCOUNTING_CURSOR, page, since)
+        cursor = advance_ledger_cursor(ctx, ACCOUNTING_CURSOR, page, cursor)

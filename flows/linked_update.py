@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from ledgerlink import transforms
-from tasks.cursors import advance_accounting_cursor, read_accounting_cursor
+from tasks.cursors import advance_ledger_cursor, fresh_ledger, read_cursor
 from tasks.linked_update import update_linked
 from tasks.ops_alerts import ALERT_HOOKS
 from tasks.run_record import handoff_run
@@ -45,11 +45,12 @@ def read_changes(ctx, changed, by_id) -> None:
         update_linked(quote(ctx), quote(by_id(due)))
     for kind in spec.follow:  # payments and credit notes change invoices: re-read those invoices
         _follow(ctx, kind, by_id)
-    since = read_accounting_cursor(ctx, spec.name)
-    for number, page in enumerate(changed(since), start=1):
+    cursor = read_cursor(ctx, spec.name)
+    for number, page in enumerate(changed(cursor.since), start=1):
+        page = fresh_ledger(cursor, page)
         ctx.counts["records_read"] += len(page)
         update_linked(quote(ctx), quote(page))
-        since = advance_accounting_cursor(ctx, spec.name, page, since)  # the page's writes are durable
+        cursor = advance_ledger_cursor(ctx, spec.name, page, cursor)  # the page's writes are durable
         logger.info("page %d: %d records, %d updated so far", number, len(page), ctx.counts["records_updated"])
 
 
@@ -72,13 +73,14 @@ FOLLOWERS = {"payments": "payments_modified_since", "credit_notes": "credit_note
 def _follow(ctx, kind: str, by_id) -> None:
     """Read `kind` changed since its own cursor; re-read (by id) the invoices those changes touch."""
     key = f"{ctx.spec.name}:{kind}"
-    since = read_accounting_cursor(ctx, key)
-    for page in getattr(ctx.accounting, FOLLOWERS[kind])(since):
+    cursor = read_cursor(ctx, key)
+    for page in getattr(ctx.accounting, FOLLOWERS[kind])(cursor.since):
+        page = fresh_ledger(cursor, page)
         ids = sorted({invoice_id for change in page for invoice_id in change.invoice_ids})
         ctx.counts[f"{kind}_read"] += len(page)
         if ids:
             update_linked(quote(ctx), quote(by_id(ids)))
-        since = advance_accounting_cursor(ctx, key, page, since)
+        cursor = advance_ledger_cursor(ctx, key, page, cursor)
 
 
 @flow(name="payment-to-crm", log_prints=False, **ALERT_HOOKS)

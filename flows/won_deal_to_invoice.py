@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
-from tasks.cursors import advance_crm_cursor, read_crm_cursor
+from tasks.cursors import advance_crm_cursor, fresh_crm, read_cursor
 from tasks.deal_customers import customers_for_deals
 from tasks.extract import deal_properties, enrich_deals, read_deals_by_id
 from tasks.gate import gate_candidates
@@ -53,13 +53,14 @@ def process_deals(ctx, deals: list[dict]) -> None:
 def process_changed_deals(ctx, max_pages: int | None) -> None:
     """Every page of deals changed since the cursor; the cursor moves once a page's writes are durable."""
     logger = get_run_logger()
-    since = read_crm_cursor(ctx, HANDOFF)
-    pages = ctx.crm.search_modified_since("deals", since, deal_properties(ctx.mapping), ctx.spec.page_size)
+    cursor = read_cursor(ctx, HANDOFF)
+    pages = ctx.crm.search_modified_since("deals", cursor.at_ms, deal_properties(ctx.mapping), ctx.spec.page_size)
     for number, page in enumerate(pages, start=1):
+        page = fresh_crm(ctx, cursor, "deals", page)
         ctx.counts["deals_read"] += len(page)
         process_deals(ctx, page)
         write_back_invoices(quote(ctx))
-        since = advance_crm_cursor(ctx, HANDOFF, "deals", page, since)  # every write of this page is durable now
+        cursor = advance_crm_cursor(ctx, HANDOFF, "deals", page, cursor)  # every write of this page is durable now
         logger.info("page %d: %d deals, %d invoices so far, %d exceptions so far", number, len(page),
                     ctx.counts["invoices_created"], ctx.counts["exceptions"])
         if max_pages and number >= max_pages:

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -14,17 +17,21 @@ def parse_timestamp(value: Any) -> datetime | None:
     text = str(value).strip()
     if text.startswith("/Date("):
         millis = int(text[6:].split(")")[0].split("+")[0].split("-")[0])
-        return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+        return _EPOCH + timedelta(milliseconds=millis)
     if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+        return _EPOCH + timedelta(milliseconds=int(text))
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def epoch_ms(value: Any) -> int:
-    """Milliseconds since the epoch (0 when missing): HubSpot's cursor unit."""
-    stamp = parse_timestamp(value)
-    return int(stamp.timestamp() * 1000) if stamp else 0
+    """Milliseconds since the epoch (0 when missing), exactly (no float rounding): the cursors' unit."""
+    stamp = value if isinstance(value, datetime) else parse_timestamp(value)
+    if stamp is None:
+        return 0
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return (stamp - _EPOCH) // timedelta(milliseconds=1)
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from enum import Enum
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -63,7 +63,7 @@ class SyncCursor(SQLModel, table=True):
     __tablename__ = "sync_cursor"
     tenant: str = Field(primary_key=True, max_length=64)
     handoff: str = Field(primary_key=True, max_length=64)
-    value: str = Field(max_length=256)
+    value: str = Field(sa_column=Column(Text, nullable=False))  # a DeltaCursor: time and the ids at that time
     updated_at: datetime = _ts()
 
 

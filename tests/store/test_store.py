@@ -104,9 +104,17 @@ def test_tokens_are_persisted(store):
 def test_migrations_are_idempotent(store):
     from ledgerlink.store.database import migrate
 
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from ledgerlink.store.database import MIGRATIONS
+
     migrate(store.engine)  # a second start must not fail or duplicate anything
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head == "0004"
 
 
 def test_sync_state_skips_and_revisits(store):
