@@ -43,9 +43,12 @@ class Field:
 
 
 def _number(text: str) -> Decimal:
-    value = Decimal(text.strip())
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
     if not value.is_finite():
-        raise InvalidOperation(text)
+        raise ValueError(f"{text!r} is not a number")
     return value
 
 
@@ -79,7 +82,7 @@ class FieldSchema:
         for key, value in record.items():
             if key == "custom_fields":
                 continue
-            if key in self.addresses or (isinstance(value, dict) and "value" in value and key.endswith("address")):
+            if isinstance(value, dict) and (key in self.addresses or key.endswith("address")):
                 props.update(_flat_address(key, value))
             else:
                 props[key] = value
@@ -109,48 +112,37 @@ class FieldSchema:
         body: dict[str, Any] = {}
         customs: dict[str, Any] = {}
         problems: list[str] = []
-        addresses: dict[str, dict[str, Any]] = {}
+        addresses: dict[str, dict[str, str | None]] = {}
         for name, text in updates.items():
             address_key, part = self._address_target(name)
+            field = self.standard.get(name) or self.custom_by_name.get(name)
             try:
                 if address_key is not None:
                     addresses.setdefault(address_key, {})[part] = None if text in (None, "") else str(text)
-                elif name in self.standard:
-                    field = self.standard[name]
-                    if name in READ_ONLY or field.type in ("phone", "price_list") or name == "emails":
-                        problems.append(f"field '{name}' cannot be set from ledgerlink")
-                        continue
-                    value = _coerce(field, text)
-                    if not _same(current.get(name), value):
-                        body[name] = value
-                elif name in self.custom_by_name:
-                    field = self.custom_by_name[name]
-                    value = _coerce(field, text, currency=updates.get(f"{name}_currency")
-                                    or current.get(f"{name}_currency"))
-                    held = current.get(name)
-                    compare = value.get("value") if isinstance(value, dict) else value
-                    if not _same(held, compare) or (isinstance(value, dict)
-                                                   and current.get(f"{name}_currency") != value["currency"]):
-                        customs[field.code] = value
-                elif name.endswith("_currency") and name[:-9] in self.custom_by_name:
-                    continue   # travels with its monetary field
+                elif field is None:
+                    if not self._is_currency_of_monetary(name):   # that one travels with its field
+                        problems.append(f"unknown field '{name}' on Pipedrive {self.entity}")
+                elif not field.custom and (name in READ_ONLY or field.type in ("phone", "price_list")
+                                           or name == "emails"):
+                    problems.append(f"field '{name}' cannot be set from ledgerlink")
                 else:
-                    problems.append(f"unknown field '{name}' on Pipedrive {self.entity}")
+                    currency = updates.get(f"{name}_currency") or current.get(f"{name}_currency")
+                    value = _coerce(field, text, currency)
+                    if not _holds(current, name, value):
+                        (customs if field.custom else body)[field.code] = value
             except (ValueError, InvalidOperation) as error:
                 problems.append(f"field '{name}': {error or 'invalid value'}")
         for key, parts in addresses.items():
-            merged = {p: current.get(f"{key}_{p}") for p in ADDRESS_PARTS if current.get(f"{key}_{p}")}
-            merged.update({p: v for p, v in parts.items() if p != "value"})
-            merged = {p: v for p, v in merged.items() if v is not None}
-            value = parts.get("value") if "value" in parts else current.get(key)
-            if value:
-                merged["value"] = value
-            if any(not _same(current.get(f"{key}_{p}" if p != "value" else key), v)
-                   for p, v in parts.items()):
-                body[key] = merged
+            if not all(_same(current.get(key if part == "value" else f"{key}_{part}"), value)
+                       for part, value in parts.items()):
+                body[key] = _merged_address(current, key, parts)
         if customs:
             body["custom_fields"] = customs
         return body, problems
+
+    def _is_currency_of_monetary(self, name: str) -> bool:
+        base = self.custom_by_name.get(name.removesuffix("_currency")) if name.endswith("_currency") else None
+        return base is not None and base.type == "monetary"
 
     def _address_target(self, name: str) -> tuple[str | None, str]:
         if name in self.addresses:
@@ -187,6 +179,22 @@ def _coerce(field: Field, text: Any, currency: Any = None) -> Any:
     if kind == "set":
         return [int(part) for part in raw.split(",") if part.strip()]
     return raw
+
+
+def _holds(current: Mapping[str, Any], name: str, value: Any) -> bool:
+    """Whether the record already holds `value` (a monetary value with its currency)."""
+    if isinstance(value, dict):
+        return _same(current.get(name), value["value"]) and current.get(f"{name}_currency") == value["currency"]
+    return _same(current.get(name), value)
+
+
+def _merged_address(current: Mapping[str, Any], key: str, parts: Mapping[str, str | None]) -> dict[str, str]:
+    """The whole address object with some parts changed: a PATCH replaces the object, so the
+    parts not being changed are sent as they are. The formatted `value` is kept unless given."""
+    merged = {part: current.get(f"{key}_{part}") for part in ADDRESS_PARTS}
+    merged["value"] = current.get(key)
+    merged.update(parts)
+    return {part: value for part, value in merged.items() if value not in (None, "")}
 
 
 def _flat_address(key: str, value: Any) -> dict[str, Any]:

@@ -208,6 +208,25 @@ def test_unknown_fields_and_vendor_rejections_fail_only_their_record(fresh):
     assert not results["404404"].ok and "not found" in results["404404"].errors[0]
 
 
+def test_values_are_typed_cleared_and_compared_by_kind(fresh):
+    sb = fresh(seed=7, deals=20)
+    deposit = sb.state.fields.add_custom("deals", "deposit", "monetary")
+    sb.state.update("deals", 1, custom={"ledgerlink_review_note": "check VAT"})
+    with connector(sb) as crm:
+        results = crm.batch_update("deals", {
+            "1": {"deposit": "500.00", "deposit_currency": "ZAR", "ledgerlink_review_note": ""},
+            "2": {"ledgerlink_amount_paid": "a lot"}})
+        again = crm.batch_update("deals", {"1": {"deposit": "500", "deposit_currency": "ZAR"}})
+        record = crm.batch_read("deals", ["1"], [])["1"]["properties"]
+        assert patches(crm) == 1
+    assert results[0].ok and again[0].ok
+    assert results[1].errors == ("field 'ledgerlink_amount_paid': 'a lot' is not a number",)
+    stored = sb.state.deals.records[1].data["custom_fields"]
+    assert stored[deposit.code] == {"value": Decimal("500.00"), "currency": "ZAR"}
+    assert record["deposit"] == Decimal("500.00") and record["deposit_currency"] == "ZAR"
+    assert record["ledgerlink_review_note"] is None
+
+
 def test_company_updates_translate_names_and_address_parts(books):
     with connector(books) as crm:
         [result] = crm.batch_update("companies", {"2": {"ledgerlink_accounting_id": "acc-2",
