@@ -120,6 +120,23 @@ def test_patch_sets_custom_fields_by_hash_and_bumps_update_time(fresh):
     assert client.patch(f"{V2}/deals/424242", json={"title": "x"}).json()["error"] == "Deal not found"
 
 
+def test_records_made_in_the_app_show_up_with_their_sums(fresh):
+    sb, client = fresh()
+    org = sb.state.create("organizations", {"name": "Karoo Traders CC"}, custom={"vat_number": "4123456789"})
+    [deal] = insert_deals(sb.state, [BASE_MS])
+    product = sb.state.create("products", {"name": "Shade net", "code": "NET-1"}, custom={"tax_group": "1"})
+    for order, (price, quantity, discount, kind) in enumerate(
+            [("99.99", "3", "12.5", "percentage"), ("250.00", "2", "20", "amount")], start=1):
+        sb.state.deal_products.attach({"deal_id": deal, "product_id": product.id, "name": "Shade net",
+                                       "order_nr": order, "item_price": Decimal(price),
+                                       "quantity": Decimal(quantity), "discount": Decimal(discount),
+                                       "discount_type": kind, "tax": Decimal("15"), "tax_method": "exclusive"})
+    found = jsonio.loads(client.get(f"{V2}/deals/products", params={"deal_ids": str(deal)}).content)["data"]
+    assert [item["sum"] for item in found] == [Decimal("262.47"), Decimal("480.00")]  # less 12.5 %, less 20
+    body = client.get(f"{V2}/organizations/{org.id}").json()["data"]
+    assert body["custom_fields"][sb.state.custom_key("organizations", "vat_number")] == "4123456789"
+
+
 # -- limits -------------------------------------------------------------------------------------
 def _spec_costs() -> dict[tuple[str, str], int]:
     """Costs read straight from the spec here, independently of the emulator's loader."""
