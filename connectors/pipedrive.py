@@ -4,8 +4,9 @@ ledgerlink's object types map to Pipedrive's: deals → deals, companies → org
 contacts → persons, line_items → deal products (see pipedrive_lines). Records come back as
 `{"id": str, "properties": {...}}`: the vendor's top-level fields plus custom fields under their
 names, read from the company's *Fields endpoints once per connector (pipedrive_fields). Values keep
-their JSON types; money is Decimal. Everything HTTP-generic (retries, limits, typed errors) is
-`connectors.http`.
+their JSON types; money is Decimal. A v2 record always comes whole, so the protocol's `properties`
+arguments narrow nothing: every read returns every field. Everything HTTP-generic (retries,
+limits, typed errors) is `connectors.http`.
 """
 
 from __future__ import annotations
@@ -149,8 +150,7 @@ class PipedriveConnector:
         instead of pushing unread ones behind it (the loss HubSpot's offset paging suffers).
         Meeting it again is the duplicate this method drops: every id once per call. Should
         Pipedrive refuse a cursor mid-read, the read resumes from the last change time seen
-        (inclusive filter, ids already yielded skipped). All properties are returned, whatever
-        `properties` asks for: a v2 record comes whole.
+        (inclusive filter, ids already yielded skipped).
         """
         if object_type == "line_items":
             raise ValueError("Pipedrive cannot list deal products by change time; "
