@@ -74,6 +74,19 @@ def hubspot_limits(burst: int = 100) -> Mapping[str, RateLimits]:
 HUBSPOT_LIMITS = hubspot_limits()
 
 
+def pipedrive_limits(burst: int = 20) -> Mapping[str, RateLimits]:
+    """Pipedrive API token: `burst` requests per rolling 2 s (20 on the smallest plan, up to 120).
+
+    The daily budget is counted in tokens (each operation has its own `x-token-cost`), which a
+    call-counting window cannot express; the server's `x-daily-requests-left` and its 429s
+    govern that one.
+    """
+    return {"default": RateLimits((Window(burst, 2.0),))}
+
+
+PIPEDRIVE_LIMITS = pipedrive_limits()
+
+
 @dataclass
 class _Log:
     window: Window

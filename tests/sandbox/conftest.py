@@ -39,6 +39,10 @@ def _clean_session_knobs(request: pytest.FixtureRequest) -> Iterator[None]:
         sb.hubspot.faults.clear()
         sb.xero.faults.clear()
         sb.set_limits(enabled=False, time_scale=1.0)
+    if "pipedrive_sandbox" in request.fixturenames:
+        pipedrive = request.getfixturevalue("pipedrive_sandbox")
+        pipedrive.state.faults.clear()
+        pipedrive.set_limits(enabled=False, time_scale=1.0)
 
 
 @pytest.fixture
@@ -89,6 +93,26 @@ def make_xero_client() -> Callable[[Sandboxes], httpx.Client]:
     return xero_client
 
 
+@pytest.fixture(scope="session")
+def pipedrive_sandbox() -> Iterator[Any]:
+    """One seeded Pipedrive emulator for the session (limits off), like `sandboxes`."""
+    from connectors.sandbox.pipedrive_runner import start_pipedrive_sandbox
+
+    sb = start_pipedrive_sandbox(seed=42, deals=60, limits=False)
+    yield sb
+    sb.stop()
+
+
+def pipedrive_client(sb: Any) -> httpx.Client:
+    return httpx.Client(base_url=sb.url, timeout=10, headers={"x-api-token": sb.token})
+
+
+@pytest.fixture
+def pd(pipedrive_sandbox: Any) -> Iterator[httpx.Client]:
+    with pipedrive_client(pipedrive_sandbox) as client:
+        yield client
+
+
 def _json_bytes(raw: bytes, **parameters: str) -> Any:
     return json.loads(raw)
 
@@ -121,6 +145,17 @@ class SpecCheck:
                 config = Config(extra_media_type_deserializers={"*/*": _json_bytes})
             self._cache[relative] = OpenAPI.from_file_path(str(path), config=config)
         return self._cache[relative]
+
+    def schema(self, spec: str, *pointer: str) -> Any:
+        """A validator (`.validate(value)`) for the schema at `pointer` inside a spec, e.g. an
+        error body a vendor sends on operations whose own entry does not declare it."""
+        from openapi_core.validation.schemas import oas30_read_schema_validators_factory
+
+        root = self.openapi(spec).spec
+        node = root
+        for part in pointer:
+            node = node / part
+        return oas30_read_schema_validators_factory.create(root, node)
 
     def __call__(self, spec: str, host: str, response: httpx.Response, *, path: str | None = None,
                  body: bytes | None = None, check_request: bool = True, check_response: bool = True) -> None:

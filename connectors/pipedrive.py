@@ -1,0 +1,265 @@
+"""Pipedrive CRM connector (API v2): delta reads, batch reads by id, associations, updates.
+
+ledgerlink's object types map to Pipedrive's: deals → deals, companies → organizations,
+contacts → persons, line_items → deal products (see pipedrive_lines). Records come back as
+`{"id": str, "properties": {...}}`: the vendor's top-level fields plus custom fields under their
+names, read from the company's *Fields endpoints once per connector (pipedrive_fields). Values keep
+their JSON types; money is Decimal. A v2 record always comes whole, so the protocol's `properties`
+arguments narrow nothing: every read returns every field. Everything HTTP-generic (retries,
+limits, typed errors) is `connectors.http`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from connectors.errors import NotFound, ValidationRejected
+from connectors.hubspot import RecordsById
+from connectors.http import RetryPolicy, VendorHttpClient
+from connectors.paging import chunked
+from connectors.pipedrive_fields import Field, FieldSchema
+from connectors.pipedrive_lines import DealProducts, pages
+from connectors.ratelimit import PIPEDRIVE_LIMITS, RateLimiter, RateLimits
+from ledgerlink.model import WriteResult
+
+ENTITIES = {"deals": "deals", "companies": "organizations", "contacts": "persons"}
+FIELD_PATHS = {"deals": "dealFields", "organizations": "organizationFields",
+               "persons": "personFields", "products": "productFields"}
+# (from, to) → (entity listed by id, the field holding the one associated id)
+LINKS = {("deals", "companies"): ("deals", "org_id"), ("deals", "contacts"): ("deals", "person_id"),
+         ("contacts", "companies"): ("persons", "org_id")}
+MAX_PAGE = 500
+IDS_PER_CALL = 100
+V2 = "/api/v2"
+
+
+class ApiTokenAuth:
+    """A company API token in the `x-api-token` header (the spec's api_key scheme).
+
+    A header rather than the `api_token` query parameter, because query strings end up in proxy
+    and server logs. A 401 is final: an API token cannot be refreshed.
+    """
+
+    def __init__(self, token: str | SecretStr) -> None:
+        self._token = token if isinstance(token, SecretStr) else SecretStr(token)
+
+    def headers(self) -> dict[str, str]:
+        return {"x-api-token": self._token.get_secret_value()}
+
+    def after_unauthorized(self, sent: dict[str, str]) -> bool:
+        return False
+
+    def secrets(self) -> list[str]:
+        return [self._token.get_secret_value()]
+
+
+def pipedrive_pacer(headers: httpx.Headers, limiter: RateLimiter) -> None:
+    """Fold the server's burst count into our limiter: `x-ratelimit-remaining` syncs the 2-second
+    window (other clients on the same token slow us down too), and an empty window pauses
+    everyone on the budget for `x-ratelimit-reset` seconds."""
+    remaining, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
+    if remaining is None or not remaining.strip().lstrip("-").isdigit():
+        return
+    windows = [w.seconds for w in limiter.limits.windows]
+    if windows:
+        limiter.sync_remaining(min(windows), int(remaining))
+    if int(remaining) <= 0 and reset:
+        try:
+            limiter.pause(float(reset))
+        except ValueError:
+            pass
+
+
+def rfc3339(ms: int) -> str:
+    """Epoch ms as Pipedrive's `updated_since`, floored to the second: the filter is inclusive
+    and stamps are whole seconds, so flooring never drops a change."""
+    return datetime.fromtimestamp(max(ms, 0) // 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PipedriveConnector:
+    """One Pipedrive company (API token) for one ledgerlink tenant."""
+
+    vendor = "pipedrive"
+
+    def __init__(self, base_url: str, token: str | SecretStr, tenant: str, *,
+                 limits: Mapping[str, RateLimits] | None = PIPEDRIVE_LIMITS,
+                 retry: RetryPolicy = RetryPolicy(), transport: httpx.BaseTransport | None = None,
+                 http: VendorHttpClient | None = None) -> None:
+        self.tenant = tenant
+        self.http = http or VendorHttpClient(
+            self.vendor, base_url, tenant=tenant, auth=ApiTokenAuth(token), limits=limits,
+            retry=retry, pacer=pipedrive_pacer, transport=transport)
+        self._schemas: dict[str, FieldSchema] = {}
+        self.lines = DealProducts(self.http, lambda: self.schema("products"))
+
+    @property
+    def stats(self):  # noqa: ANN201 - HttpStats
+        return self.http.stats
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> "PipedriveConnector":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- fields --------------------------------------------------------------------------------
+    def schema(self, entity: str) -> FieldSchema:
+        """The entity's fields, read once per connector (custom field hashes differ per company)."""
+        if entity not in self._schemas:
+            items = [item for page in pages(self.http, f"{V2}/{FIELD_PATHS[entity]}", {"limit": MAX_PAGE})
+                     for item in page]
+            self._schemas[entity] = FieldSchema(entity, [Field.from_api(item) for item in items])
+        return self._schemas[entity]
+
+    @staticmethod
+    def _entity(object_type: str) -> str:
+        try:
+            return ENTITIES[object_type]
+        except KeyError:
+            raise ValueError(f"Pipedrive has no {object_type!r} (known: {', '.join(ENTITIES)}, "
+                             f"line_items)") from None
+
+    def modified_property(self, object_type: str) -> str:
+        return "update_time"
+
+    def modified_ms(self, object_type: str, record: Mapping[str, Any]) -> int:
+        value = (record.get("properties") or {}).get("update_time")
+        if not value:
+            return 0
+        try:
+            return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp() * 1000)
+        except ValueError:
+            return 0
+
+    # -- delta ---------------------------------------------------------------------------------
+    def search_modified_since(self, object_type: str, since_ms: int, properties: list[str],
+                              page_size: int = 200) -> Iterator[list[dict]]:
+        """Pages of records changed at or after `since_ms`, oldest change first, each once.
+
+        One `updated_since` + `sort_by=update_time` list, paged by cursor. Pipedrive's cursor
+        marks the first record of the next page by its (update_time, id) — a keyset, not an
+        offset — so a record changed while we page moves ahead of the marker and is met again
+        instead of pushing unread ones behind it (the loss HubSpot's offset paging suffers).
+        Meeting it again is the duplicate this method drops: every id once per call. Should
+        Pipedrive refuse a cursor mid-read, the read resumes from the last change time seen
+        (inclusive filter, ids already yielded skipped).
+        """
+        if object_type == "line_items":
+            raise ValueError("Pipedrive cannot list deal products by change time; "
+                             "read them through their deals")
+        entity = self._entity(object_type)
+        if not 1 <= page_size <= MAX_PAGE:
+            raise ValueError(f"Pipedrive list pages hold 1 to {MAX_PAGE} records")
+        schema = self.schema(entity)
+        seen: set[str] = set()
+        lower = since_ms
+        while True:
+            params = {"updated_since": rfc3339(lower), "sort_by": "update_time",
+                      "sort_direction": "asc", "limit": page_size}
+            resume = None
+            try:
+                for page in pages(self.http, f"{V2}/{entity}", params):
+                    fresh = []
+                    for raw in page:
+                        stamp = self.modified_ms(object_type, {"properties": raw})
+                        if str(raw["id"]) in seen:
+                            continue
+                        seen.add(str(raw["id"]))
+                        fresh.append(schema.record(raw))
+                        resume = max(resume or stamp, stamp)
+                    if fresh:
+                        yield fresh
+                return
+            except ValidationRejected:
+                if resume is None or resume <= lower:
+                    raise   # not a cursor problem, or no progress since the last restart
+                lower = resume
+
+    # -- reads by id ---------------------------------------------------------------------------
+    def batch_read(self, object_type: str, ids: Iterable[str],
+                   properties: Sequence[str]) -> RecordsById:
+        """Records by id, 100 per call (`ids=`); ids Pipedrive does not return are `.missing`."""
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        found = RecordsById()
+        if object_type == "line_items":
+            records, found.missing = self.lines.read(wanted)
+            found.update(records)
+            return found
+        entity = self._entity(object_type)
+        schema = self.schema(entity) if wanted else None
+        for raw in self._by_ids(entity, wanted):
+            found[str(raw["id"])] = schema.record(raw)  # type: ignore[union-attr]
+        found.missing = [i for i in wanted if i not in found]
+        return found
+
+    def _by_ids(self, entity: str, ids: Sequence[str]) -> Iterator[dict]:
+        numeric = [i for i in ids if i.isdigit()]
+        for chunk in chunked(numeric, IDS_PER_CALL):
+            params = {"ids": ",".join(chunk), "limit": IDS_PER_CALL}
+            for page in pages(self.http, f"{V2}/{entity}", params):
+                yield from page
+
+    def read_associations(self, from_type: str, to_type: str,
+                          ids: Iterable[str]) -> dict[str, list[str]]:
+        """deals → companies / contacts and contacts → companies: the record's one `org_id` /
+        `person_id` (batch read, 100 a call); deals → line_items: deal products in the deal's
+        order (100 deals a call). No association is an empty list."""
+        wanted = [str(i) for i in ids]
+        if (from_type, to_type) == ("deals", "line_items"):
+            return self.lines.ids_by_deal(wanted)
+        link = LINKS.get((from_type, to_type))
+        if link is None:
+            raise ValueError(f"Pipedrive connector reads no {from_type} → {to_type} association")
+        entity, field = link
+        found: dict[str, list[str]] = {i: [] for i in wanted}
+        for raw in self._by_ids(entity, list(dict.fromkeys(wanted))):
+            if raw.get(field) is not None:
+                found[str(raw["id"])] = [str(raw[field])]
+        return found
+
+    # -- writes --------------------------------------------------------------------------------
+    def batch_update(self, object_type: str,
+                     updates: Mapping[str, Mapping[str, str]]) -> list[WriteResult]:
+        """Set properties on records: one batch read, then one PATCH per record that differs.
+
+        Pipedrive has no batch update and no idempotency key. Reading first makes a re-send
+        write nothing (records already holding the values are skipped), and makes a PATCH safe
+        to retry like a read: it sets values, so applying it twice equals applying it once.
+        Field names become hashes for custom fields; an unknown name fails that record alone,
+        naming the field, as does a 4xx Pipedrive answers for it (with Pipedrive's message).
+        """
+        if object_type == "line_items":
+            raise ValueError("Pipedrive deal products are not updated by ledgerlink")
+        entity = self._entity(object_type)
+        if not updates:
+            return []
+        schema = self.schema(entity)
+        current = self.batch_read(object_type, list(updates), [])
+        results = []
+        for record_id, values in updates.items():
+            key = str(record_id)
+            if key not in current:
+                results.append(WriteResult(key=key, ok=False,
+                                           errors=(f"{entity[:-1]} {key} not found in Pipedrive",)))
+                continue
+            body, problems = schema.patch_body(current[key]["properties"], values)
+            if problems:
+                results.append(WriteResult(key=key, ok=False, errors=tuple(problems)))
+                continue
+            if body:
+                try:
+                    self.http.request("PATCH", f"{V2}/{entity}/{key}", json_body=body, read=True)
+                except (ValidationRejected, NotFound) as err:
+                    results.append(WriteResult(key=key, ok=False,
+                                               errors=(err.vendor_message or str(err),)))
+                    continue
+            results.append(WriteResult(key=key, ok=True, target_id=key))
+        return results
