@@ -34,7 +34,8 @@ class QuickBooksBooks:
         self.deleted: dict[str, dict[str, int]] = {e: {} for e in ENTITIES}  # id -> deleted at (ms)
         self.next_id = 1
         self.requests: dict[str, dict[str, Any]] = {}  # requestid -> the original response
-        self.names: dict[str, str] = {}  # casefold DisplayName of a customer -> its id
+        self.names: dict[str, str] = {}  # casefold DisplayName of an active customer -> its id
+        self._name_of: dict[str, str] = {}  # customer id -> its key in `names`
         self.by_customer: dict[str, set[tuple[str, str]]] = {}
         self.query_lag_s = 0.0  # seconds a new entity stays invisible to /query (index lag)
 
@@ -77,7 +78,8 @@ class QuickBooksBooks:
         """Store a record: new ones get Id, SyncToken 0 and CreateTime; others a SyncToken bump."""
         now = self.clock.stamp(after=record.get("_updated_ms"))
         if created:
-            record.setdefault("Id", self.new_id())
+            if "Id" not in record:
+                record["Id"] = self.new_id()
             record["SyncToken"] = "0"
             record["_created_ms"] = now
             record["_visible_ms"] = time.time() * 1000 + self.query_lag_s * 1000
@@ -100,11 +102,13 @@ class QuickBooksBooks:
             self.by_customer.get(customer, set()).discard((entity, entity_id))
 
     def _index_name(self, customer: dict[str, Any]) -> None:
-        for name, owner in list(self.names.items()):
-            if owner == customer["Id"]:
-                del self.names[name]
+        old = self._name_of.pop(customer["Id"], None)
+        if old is not None and self.names.get(old) == customer["Id"]:
+            del self.names[old]
         if customer.get("Active", True) and customer.get("DisplayName"):
-            self.names[customer["DisplayName"].strip().casefold()] = customer["Id"]
+            key = customer["DisplayName"].strip().casefold()
+            self.names[key] = customer["Id"]
+            self._name_of[customer["Id"]] = key
 
     def customer_balance(self, customer_id: str) -> Decimal:
         """Open invoices less unapplied credit and unapplied payments, as Customer.Balance shows."""
@@ -152,7 +156,7 @@ class QuickBooksBooks:
         self.deleted = {e: dict(data.get("deleted", {}).get(e, {})) for e in ENTITIES}
         self.next_id = int(data.get("next_id", 1))
         self.requests = dict(data.get("requests", {}))
-        self.names, self.by_customer = {}, {}
+        self.names, self._name_of, self.by_customer = {}, {}, {}
         newest = 0
         for entity, rows in self.records.items():
             for record in rows.values():

@@ -116,6 +116,12 @@ def plain_fault(status: int, code: str, message: str, detail: str, fault_type: s
     return fault_response(QBOFault(status, code, message, detail, fault_type))
 
 
+def throttle_exceeded() -> Response:
+    """QBO's 429: the fault alone — no Retry-After, no remaining-count headers (QBO sends none)."""
+    return plain_fault(429, "3001", "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                       "The request limit was reached.  Try again later", "SERVICE")
+
+
 class QuickBooksLimiter:
     """Per realm: 500 requests per rolling minute (batch calls included), the batch endpoint 40
     per minute, and 10 requests in flight per realm and app. Refused calls consume nothing."""
@@ -191,12 +197,11 @@ class QuickBooksGateway(Gateway):
                                   spec.template.endswith("/batch"))
 
     def throttled(self, verdict: Verdict, spec: RouteSpec) -> Response:
-        return plain_fault(429, "3001", "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-                           "The request limit was reached.  Try again later", "SERVICE")
+        return throttle_exceeded()
 
     def error_status(self, status: int) -> Response:
         if status == 429:
-            return self.throttled(Verdict({}), RouteSpec("GET", "", None))  # type: ignore[arg-type]
+            return throttle_exceeded()
         return plain_fault(status, "10000", "An application error has occurred while processing "
                            "your request", f"System Failure Error: HTTP {status}", "SystemFault")
 

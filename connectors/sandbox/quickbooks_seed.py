@@ -66,7 +66,6 @@ def setup_company(books: "QuickBooksBooks", created: datetime | None = None) -> 
     empty company)."""
     if books.records["TaxCode"]:
         return
-    services_income = None
     services = _add(books, "Item", Name="Services", Type="Service", Active=True, Taxable=True,
                     FullyQualifiedName="Services", Description="Services")
     products = _add(books, "Item", Name="Products", Type="NonInventory", Active=True, Taxable=True,
