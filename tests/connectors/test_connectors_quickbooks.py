@@ -290,17 +290,19 @@ def test_delta_past_cdc_s_1000_falls_back_to_a_keyset_query_each_record_once():
             made = [create_sales(books, "Invoice", {"CustomerRef": {"value": customer_id}, "Line": [line],
                                                     "DocNumber": f"B-{n}"})["Id"] for n in range(1010)]
         pages = qb.invoices_modified_since(since, page_size=300)
-        first = next(pages)
-        seen = [i.id for i in first]
-        moved = made[-1]  # not read yet: changed while we page
+        seen = [i.id for i in next(pages)]
+        moved = seen[0]  # already read, then edited a second later: every later row moves up one
         with sandbox.state.lock:
             current = books.records["Invoice"][moved]
             update_sales(books, "Invoice", {"Id": moved, "SyncToken": current["SyncToken"], "sparse": True,
                                             "PrivateNote": "edited meanwhile"})
+            edited = books.records["Invoice"][moved]
+            edited["_updated_ms"] = books.clock.stamp(after=edited["_updated_ms"] + 1000)
         rest = [i for page in pages for i in page]
         seen += [i.id for i in rest]
-        assert sorted(seen, key=int) == made and len(seen) == len(set(seen))  # each once, none skipped
-        assert [i for i in rest if i.id == moved][0] is rest[-1]  # its newest change, last
+        assert sorted(set(seen), key=int) == made  # none skipped (offset paging would skip one here)
+        assert len(seen) == len(made) + 1 and seen.count(moved) == 2  # the edit is read again, last
+        assert rest[-1].id == moved and rest[-1].updated_at > rest[0].updated_at
         calls = qb.stats.snapshot()["per_endpoint"]
         assert calls["GET /cdc"] == 1 and calls["GET /query"] >= 4
         old = list(qb.invoices_modified_since(datetime.now(timezone.utc) - timedelta(days=45), page_size=1000))
@@ -336,7 +338,7 @@ def test_throttle_exceeded_becomes_rate_limited_with_qbo_s_60_second_wait():
 
 
 def test_client_pacing_keeps_batches_inside_qbo_s_budget():
-    scale = 60.0  # QBO's minute lasts one second, on both sides
+    scale = 40.0  # QBO's minute lasts 1.5 seconds, on both sides
     sandbox = start_quickbooks_sandbox(limits=True, time_scale=scale)
     limits = {bucket: budget.scaled(1 / scale) for bucket, budget in quickbooks_limits().items()}
     paced, _ = connect(sandbox, limits=limits, retry=RetryPolicy(max_attempts=1))
@@ -345,7 +347,7 @@ def test_client_pacing_keeps_batches_inside_qbo_s_budget():
         started = time.monotonic()
         for n in range(44):
             assert paced.create_contacts([Party(name=f"Paced {n}", crm_id=f"p{n}")], f"k{n}")[0].ok
-        assert time.monotonic() - started >= 0.9  # the 41st waited for the batch window to move
+        assert time.monotonic() - started >= 1.4  # the 41st waited for the batch window to move
         assert sandbox.state.stats.snapshot()["rate_limited"] == 0
         httpx.post(f"{sandbox.url}/_sandbox/limits", json={"enabled": True})
         with pytest.raises(RateLimited):

@@ -365,9 +365,14 @@ def test_concurrent_calls_past_the_cap_are_throttled():
     sandbox = start_quickbooks_sandbox(limits=True, latency_s=0.3, limit_overrides={"concurrent": 2})
     statuses: list[int] = []
     try:
+        start = threading.Barrier(4)
+
+        def call(http: httpx.Client) -> None:
+            start.wait()
+            statuses.append(http.get("/preferences").status_code)
+
         with client(sandbox) as http:
-            threads = [threading.Thread(target=lambda: statuses.append(http.get("/preferences").status_code))
-                       for _ in range(4)]
+            threads = [threading.Thread(target=call, args=(http,)) for _ in range(4)]
             for thread in threads:
                 thread.start()
             for thread in threads:
