@@ -19,7 +19,7 @@ _MAX_RAW = 200
 # -- reading vendor error bodies ----------------------------------------------------------------
 def vendor_message(body: Any) -> str | None:
     """The vendor's own words from an error body (HubSpot `message`, Xero `Message`/`Detail` and
-    per-element `ValidationErrors`, OAuth `error_description`)."""
+    per-element `ValidationErrors`, QuickBooks `Fault.Error[]`, OAuth `error_description`)."""
     if not isinstance(body, dict):
         return None
     parts: list[str] = []
@@ -32,6 +32,14 @@ def vendor_message(body: Any) -> str | None:
             text = (problem or {}).get("Message")
             if text and text not in parts:
                 parts.append(text)
+    fault = body.get("Fault") or body.get("fault")  # QuickBooks: {"Fault": {"Error": [...]}}
+    for error in (fault.get("Error") or fault.get("error") or []) if isinstance(fault, dict) else []:
+        error = {k.lower(): v for k, v in (error or {}).items()}
+        text = " — ".join(str(error[k]) for k in ("message", "detail") if error.get(k))
+        if text and error.get("code"):
+            text = f"{text} (code {error['code']})"
+        if text and text not in parts:
+            parts.append(text)
     return "; ".join(parts) or None
 
 

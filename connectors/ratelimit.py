@@ -87,6 +87,24 @@ def pipedrive_limits(burst: int = 20) -> Mapping[str, RateLimits]:
 PIPEDRIVE_LIMITS = pipedrive_limits()
 
 
+def quickbooks_limits(per_minute: int = 500, batch_per_minute: int = 40, concurrent: int = 10,
+                      batch_share: int = 40, batch_concurrent: int = 2) -> Mapping[str, RateLimits]:
+    """QuickBooks Online, per company (realm): 500 requests/minute, 10 in flight per realm and app,
+    and the batch endpoint 40/minute. QBO sends no remaining-count headers, so these windows are the
+    only pacing there is.
+
+    A call uses exactly one bucket, but the server counts a batch call in its 500/minute as well:
+    the "default" bucket keeps `batch_share` calls (and `batch_concurrent` slots) back for the
+    "batch" bucket, so both together never pass the realm's 500/minute or its 10 in flight.
+    """
+    return {"default": RateLimits((Window(per_minute - batch_share, 60.0),),
+                                  concurrent=concurrent - batch_concurrent),
+            "batch": RateLimits((Window(batch_per_minute, 60.0),), concurrent=batch_concurrent)}
+
+
+QUICKBOOKS_LIMITS = quickbooks_limits()
+
+
 @dataclass
 class _Log:
     window: Window
