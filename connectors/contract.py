@@ -5,8 +5,9 @@ for the pair. A new vendor is one module implementing one protocol, one sandbox 
 line in the shared contract test suite (`tests/connectors/contract/`), which checks the promises
 written here against the vendor's sandbox.
 
-CRM records travel as `{"id": str, "properties": {name: value}}`, with the vendor's own property
-names (a handoff spec maps them per CRM: `crm: {hubspot: ..., pipedrive: ...}`). Object types are
+CRM records travel as `{"id": str, "properties": {name: text}}` — every value as text (or None),
+as HubSpot sends it, so comparisons and checksums mean the same on every CRM — with the vendor's
+own property names (a handoff spec maps them per CRM: `crm: {hubspot: ..., pipedrive: ...}`). Object types are
 ledgerlink's words — `deals`, `companies`, `line_items`, `contacts` — which each connector maps to
 its vendor's objects. Accounting records come back as the canonical types of `ledgerlink.ledger`;
 what goes in is the canonical `Party` and `Invoice` of `ledgerlink.model`.

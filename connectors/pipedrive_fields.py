@@ -15,6 +15,7 @@ stays under its hash, so neither value hides the other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -52,6 +53,23 @@ def _number(text: str) -> Decimal:
     return value
 
 
+def as_text(value: Any) -> str | None:
+    """A Pipedrive value as the text every CRM connector hands on (HubSpot sends text already), so
+    comparisons and checksums downstream see "100.10", never Decimal('100.10') on one CRM and a
+    string on another."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(as_text(item)) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
 def _same(current: Any, new: Any) -> bool:
     """Whether a record already holds a value: numbers by value (15 == 15.00), '' as unset."""
     if current in (None, "") and new in (None, ""):
@@ -61,7 +79,7 @@ def _same(current: Any, new: Any) -> bool:
             return Decimal(str(current)) == Decimal(new)
         except InvalidOperation:
             return False
-    return current == new
+    return as_text(current) == as_text(new)
 
 
 class FieldSchema:
@@ -100,7 +118,7 @@ class FieldSchema:
         return props
 
     def record(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        return {"id": str(raw["id"]), "properties": self.properties(raw)}
+        return {"id": str(raw["id"]), "properties": {k: as_text(v) for k, v in self.properties(raw).items()}}
 
     # ---- writing ------------------------------------------------------------------------
     def patch_body(self, current: Mapping[str, Any],

@@ -17,7 +17,10 @@ def _parser() -> argparse.ArgumentParser:
                     "invoice numbers go back to the deals, bad records wait in an exception queue.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run all three handoffs on local HubSpot + Xero sandboxes")
+    demo = commands.add_parser("demo", help="run all three handoffs on local CRM + accounting sandboxes")
+    demo.add_argument("--crm", choices=("hubspot", "pipedrive"), default="hubspot", help="the CRM sandbox")
+    demo.add_argument("--accounting", choices=("xero", "quickbooks"), default="xero",
+                      help="the accounting sandbox")
     demo.add_argument("--reset", action="store_true", help="start from fresh sandboxes and an empty store")
     demo.add_argument("--deals", type=int, default=60, help="deals to seed on first run (default 60)")
     demo.add_argument("--no-limits", action="store_true", help="switch the sandboxes' rate limits off")

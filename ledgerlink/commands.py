@@ -23,7 +23,8 @@ def cmd_demo(args) -> int:
     from flows.demo import run_demo
 
     try:
-        report = run_demo(reset=args.reset, deals=args.deals, limits=not args.no_limits)
+        report = run_demo(reset=args.reset, deals=args.deals, limits=not args.no_limits, crm=args.crm,
+                          accounting=args.accounting)
     except (SpecError, TenantError) as err:
         raise UserError(str(err)) from None
     return 0 if report["status"] == "completed" else 1

@@ -65,9 +65,8 @@ class PipedriveConnection(_Strict):
     system: Literal["pipedrive"]
     base_url: str = Field(default="https://api.pipedrive.com", description="or https://<company>.pipedrive.com")
     token: str = Field(description="API token secret reference, e.g. env:ACME_PIPEDRIVE_TOKEN")
-    burst_per_2s: int = Field(default=80, ge=1, description="the plan's burst limit per token per 2-second window")
-    daily_tokens: int | None = Field(default=None, ge=1, description=(
-        "the company's daily token budget (30,000 x plan multiplier x seats); paced when given"))
+    burst_per_2s: int = Field(default=20, ge=1, description=(
+        "the plan's burst limit per token per 2-second window (20 on the smallest plan, up to 120)"))
     record_url: str | None = Field(default=None, description=(
         "link to a deal for approval messages, e.g. https://<company>.pipedrive.com/deal/{id}"))
 

@@ -52,7 +52,7 @@ def _pipedrive(tenant: Tenant) -> CrmConnector:
     from connectors.ratelimit import pipedrive_limits
 
     crm = tenant.crm
-    limits = pipedrive_limits(crm.burst_per_2s, crm.daily_tokens) if tenant.rate_limits else None
+    limits = pipedrive_limits(crm.burst_per_2s) if tenant.rate_limits else None
     return PipedriveConnector(crm.base_url, resolve_secret(crm.token), tenant.name, limits=limits)
 
 

@@ -82,6 +82,14 @@ class Sandboxes:
                 "xero_client_secret": self.xero_client_secret,
                 "xero_refresh_token": self.xero_refresh_token, "xero_tenant_id": self.xero_tenant_id}
 
+    def as_pair(self):  # noqa: ANN201 - pairs.SandboxPair
+        """The same two emulators seen as a `pairs.SandboxPair` (stopping stays with this object)."""
+        from connectors.sandbox.pair_sides import HubSpotSide, XeroSide
+        from connectors.sandbox.pairs import SandboxPair
+
+        return SandboxPair(HubSpotSide("hubspot", self.hubspot, self.hubspot_url),
+                           XeroSide("xero", self.xero, self.xero_url))
+
     # ---- knobs --------------------------------------------------------------------------
     def set_limits(self, enabled: bool | None = None, time_scale: float | None = None) -> None:
         for settings in (self.hubspot.limit_settings, self.xero.limit_settings):

@@ -101,7 +101,7 @@ def test_delta_starts_at_since_inclusive_and_custom_fields_come_by_name(fresh):
         records = [r for p in crm.search_modified_since("deals", BASE_MS + 400, ["title"]) for r in p]
     assert [r["id"] for r in records] == ids[1:]   # stamps are whole seconds: BASE_MS+400 floors
     assert records[-1]["properties"]["ledgerlink_invoice_number"] == "INV-9"
-    assert records[0]["properties"]["value"] == Decimal("100.00")
+    assert records[0]["properties"]["value"] == "100.00"  # every CRM hands on text
 
 
 def test_delta_resumes_by_keyset_when_a_cursor_is_refused(fresh):
@@ -160,7 +160,7 @@ def test_line_items_carry_catalogue_code_and_tax_group(fresh):
     assert "99" in {found[i]["properties"]["tax_group"] for i in lines[unknown]}
     assert {found[i]["properties"]["tax_group"] for i in lines[export]} == {"4"}
     first = found[lines["1"][0]]["properties"]
-    assert first["deal_id"] == 1 and first["code"] and isinstance(first["item_price"], Decimal)
+    assert first["deal_id"] == "1" and first["code"] and Decimal(first["item_price"]) > 0
     assert calls == 3   # deal products, products by ids, productFields — not one GET per line
 
 
@@ -223,7 +223,7 @@ def test_values_are_typed_cleared_and_compared_by_kind(fresh):
     assert results[1].errors == ("field 'ledgerlink_amount_paid': 'a lot' is not a number",)
     stored = sb.state.deals.records[1].data["custom_fields"]
     assert stored[deposit.code] == {"value": Decimal("500.00"), "currency": "ZAR"}
-    assert record["deposit"] == Decimal("500.00") and record["deposit_currency"] == "ZAR"
+    assert record["deposit"] == "500.00" and record["deposit_currency"] == "ZAR"
     assert record["ledgerlink_review_note"] is None
 
 
@@ -233,7 +233,7 @@ def test_company_updates_translate_names_and_address_parts(books):
                                                         "address_locality": "Paarl", "payment_terms": "60"}})
         record = crm.batch_read("companies", ["2"], [])["2"]["properties"]
     assert result.ok and record["ledgerlink_accounting_id"] == "acc-2"
-    assert record["address_locality"] == "Paarl" and record["address_country"] and record["payment_terms"] == 60
+    assert record["address_locality"] == "Paarl" and record["address_country"] and record["payment_terms"] == "60"
 
 
 # -- limits, errors, logs -----------------------------------------------------------------------

@@ -28,7 +28,7 @@ def test_unknown_field_in_condition_is_a_clear_error():
 def test_shipped_spec_loads():
     spec = load_spec("won-deal-to-invoice")
     assert spec.invoice.for_system("xero").tax_types["standard"] == "OUTPUT3"
-    assert spec.invoice.for_system("quickbooks").tax_types["standard"] == "Standard Rate"
+    assert spec.invoice.for_system("quickbooks").tax_types["standard"] == "Standard rated (15%)"
     with pytest.raises(SpecError, match="nothing for accounting system 'sage'"):
         spec.invoice.for_system("sage")
     assert spec.batch_size <= 50 and spec.expectations_path.is_file()

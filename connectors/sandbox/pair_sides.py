@@ -1,0 +1,151 @@
+"""One running vendor emulator seen the same way whichever vendor it is: how a tenant connects to
+it, its counters and knobs, its saved state, and (for accounting) a customer paying an invoice.
+
+`pairs.start_pair` puts a CRM side and an accounting side together, so the demo, the tests and
+the benchmarks can run any CRM with any accounting system without code for the pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from connectors.loopback import LoopbackServer
+
+
+@dataclass
+class Side:
+    """A vendor emulator: `state` is its live state object, `url` where it listens."""
+
+    system: str
+    state: Any
+    url: str
+    server: LoopbackServer | None = None
+
+    @property
+    def stats(self):  # noqa: ANN201 - gateway.Stats
+        return self.state.stats
+
+    def set_limits(self, enabled: bool | None = None, time_scale: float | None = None) -> None:
+        settings = self.state.limit_settings
+        if enabled is not None:
+            settings.enabled = enabled
+        if time_scale is not None:
+            settings.time_scale = time_scale
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def connection(self, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """The tenant's connection section (secrets by env reference) and the env values to set."""
+        raise NotImplementedError
+
+
+class HubSpotSide(Side):
+    def connection(self, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
+        return ({"system": "hubspot", "base_url": self.url, "token": f"env:{prefix}_HUBSPOT_TOKEN"},
+                {f"{prefix}_HUBSPOT_TOKEN": self.state.token})
+
+
+class PipedriveSide(Side):
+    def connection(self, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
+        return ({"system": "pipedrive", "base_url": self.url, "token": f"env:{prefix}_PIPEDRIVE_TOKEN"},
+                {f"{prefix}_PIPEDRIVE_TOKEN": self.state.token})
+
+
+class XeroSide(Side):
+    def connection(self, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
+        auth = self.state.auth
+        return ({"system": "xero", "base_url": self.url, "token_url": f"{self.url}/connect/token",
+                 "tenant_id": self.state.default_tenant_id, "client_id": f"env:{prefix}_XERO_CLIENT_ID",
+                 "client_secret": f"env:{prefix}_XERO_CLIENT_SECRET",
+                 "refresh_token": f"env:{prefix}_XERO_REFRESH_TOKEN"},
+                {f"{prefix}_XERO_CLIENT_ID": auth.client_id, f"{prefix}_XERO_CLIENT_SECRET": auth.client_secret,
+                 f"{prefix}_XERO_REFRESH_TOKEN": auth.current_refresh_token})
+
+    def invoice(self, number: str) -> tuple[str, Decimal]:
+        """(currency, amount due) of a sales invoice by its number."""
+        invoice = self.state.default_books.invoice_by_number(number)
+        return invoice["CurrencyCode"], Decimal(str(invoice["AmountDue"]))
+
+    def pay(self, number: str, amount: Decimal, on: date) -> None:
+        self.state.default_books.pay(number, amount, on)
+
+    def credit(self, number: str, amount: Decimal, on: date) -> None:
+        self.state.default_books.credit(number, amount, on)
+
+    def sales_invoices(self) -> list[dict]:
+        """(reference, number, status) of every sales invoice, read straight from the books."""
+        return [{"reference": i.get("Reference"), "number": i.get("InvoiceNumber"), "status": i.get("Status")}
+                for i in self.state.default_books.invoices.values() if i.get("Type") == "ACCREC"]
+
+    def contacts(self) -> list[dict]:
+        return [{"id": c["ContactID"], "crm_id": c.get("ContactNumber"), "name": c.get("Name")}
+                for c in self.state.default_books.contacts.values()]
+
+
+class QuickBooksSide(Side):
+    def connection(self, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
+        auth = self.state.auth
+        return ({"system": "quickbooks", "base_url": self.url, "token_url": f"{self.url}{_token_path()}",
+                 "realm_id": self.state.realm_id, "client_id": f"env:{prefix}_QUICKBOOKS_CLIENT_ID",
+                 "client_secret": f"env:{prefix}_QUICKBOOKS_CLIENT_SECRET",
+                 "refresh_token": f"env:{prefix}_QUICKBOOKS_REFRESH_TOKEN"},
+                {f"{prefix}_QUICKBOOKS_CLIENT_ID": auth.client_id,
+                 f"{prefix}_QUICKBOOKS_CLIENT_SECRET": auth.client_secret,
+                 f"{prefix}_QUICKBOOKS_REFRESH_TOKEN": auth.current_refresh_token})
+
+    def _by_number(self, number: str) -> dict:
+        found = [i for i in self.state.books.all("Invoice") if i.get("DocNumber") == number]
+        if not found:
+            raise KeyError(f"no invoice {number} in the QuickBooks sandbox")
+        return found[0]
+
+    def invoice(self, number: str) -> tuple[str, Decimal]:
+        invoice = self._by_number(number)
+        return invoice["CurrencyRef"]["value"], Decimal(str(invoice["Balance"]))
+
+    def pay(self, number: str, amount: Decimal, on: date) -> None:
+        from connectors.sandbox.quickbooks_payments import create_payment
+
+        invoice = self._by_number(number)
+        create_payment(self.state.books, {
+            "CustomerRef": invoice["CustomerRef"], "TotalAmt": amount, "TxnDate": on.isoformat(),
+            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]})
+
+    def credit(self, number: str, amount: Decimal, on: date) -> None:
+        """A credit memo for `amount` (no tax), applied to the invoice by a zero payment, as QBO does."""
+        from connectors.sandbox.quickbooks_payments import create_payment
+        from connectors.sandbox.quickbooks_sales import create_sales
+
+        invoice = self._by_number(number)
+        line = invoice["Line"][0]["SalesItemLineDetail"]
+        exempt = next(c["Id"] for c in self.state.books.all("TaxCode") if c.get("Name") == "Exempt")
+        memo = create_sales(self.state.books, "CreditMemo", {
+            "CustomerRef": invoice["CustomerRef"], "TxnDate": on.isoformat(),
+            "Line": [{"DetailType": "SalesItemLineDetail", "Amount": amount, "Description": f"Credit on {number}",
+                      "SalesItemLineDetail": {"ItemRef": line["ItemRef"], "Qty": 1, "UnitPrice": amount,
+                                              "TaxCodeRef": {"value": exempt}}}]})
+        create_payment(self.state.books, {
+            "CustomerRef": invoice["CustomerRef"], "TotalAmt": 0, "TxnDate": on.isoformat(),
+            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]},
+                     {"Amount": amount, "LinkedTxn": [{"TxnId": memo["Id"], "TxnType": "CreditMemo"}]}]})
+
+    def sales_invoices(self) -> list[dict]:
+        return [{"reference": i.get("DocNumber"), "number": i.get("DocNumber"),
+                 "status": "VOIDED" if "Voided" in str(i.get("PrivateNote") or "") else "LIVE"}
+                for i in self.state.books.all("Invoice")]
+
+    def contacts(self) -> list[dict]:
+        return [{"id": c["Id"], "crm_id": c.get("AcctNum"), "name": c.get("DisplayName")}
+                for c in self.state.books.all("Customer")]
+
+
+def _token_path() -> str:
+    from connectors.sandbox.quickbooks_app import TOKEN_PATH
+
+    return TOKEN_PATH
