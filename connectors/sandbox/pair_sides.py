@@ -50,11 +50,30 @@ class HubSpotSide(Side):
         return ({"system": "hubspot", "base_url": self.url, "token": f"env:{prefix}_HUBSPOT_TOKEN"},
                 {f"{prefix}_HUBSPOT_TOKEN": self.state.token})
 
+    def won_deals(self) -> dict[str, str | None]:
+        """Won deal id -> the seeder's defect mark (None for a good deal), read from the state."""
+        return {str(d.id): d.props.get("ll_seed_defect") for d in self.state.deals.objects.values()
+                if d.props.get("dealstage") == "closedwon" and not d.archived}
+
+    def deal_value(self, deal_id: str, name: str) -> str | None:
+        return self.state.deals.get(deal_id).props.get(name)
+
 
 class PipedriveSide(Side):
     def connection(self, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
         return ({"system": "pipedrive", "base_url": self.url, "token": f"env:{prefix}_PIPEDRIVE_TOKEN"},
                 {f"{prefix}_PIPEDRIVE_TOKEN": self.state.token})
+
+    def won_deals(self) -> dict[str, str | None]:
+        return {str(record_id): self.state.custom_value("deals", record_id, "ll_seed_defect")
+                for record_id, record in self.state.deals.records.items()
+                if record.data.get("status") == "won" and not record.data.get("is_deleted")}
+
+    def deal_value(self, deal_id: str, name: str) -> str | None:
+        value = self.state.custom_value("deals", int(deal_id), name)
+        if isinstance(value, dict):  # a monetary custom field
+            value = value.get("value")
+        return None if value is None else (format(value, "f") if isinstance(value, Decimal) else str(value))
 
 
 class XeroSide(Side):
