@@ -215,6 +215,9 @@ class HubSpotConnector:
                     if after:
                         pending.append({"id": source, "after": after})
                 # 207 errors name ids with no associations: they keep their empty list
+        if to_type == "line_items":  # the order lines were added in (HubSpot's ids grow), not the API's
+            for targets in found.values():
+                targets.sort(key=lambda i: (len(i), i))
         return found
 
     # -- batch read / update -------------------------------------------------------------------

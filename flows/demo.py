@@ -33,10 +33,10 @@ def demo_tenant_name(crm: str, accounting: str) -> str:
 
 
 def demo_tenants_file(home: Path, sandboxes, rate_limits: bool = True, slack: dict | None = None,
-                      tenant: str | None = None) -> Path:
+                      tenant: str | None = None, overrides: dict | None = None) -> Path:
     """A tenants file pointing at the running sandboxes (a `SandboxPair`, or HubSpot + Xero
     `Sandboxes`), credentials by env reference as for real; `slack` is the tenant's slack: section
-    when approvals should reach a (fake) Slack."""
+    when approvals should reach a (fake) Slack; `overrides` the tenant's spec overrides."""
     pair = sandboxes.as_pair() if hasattr(sandboxes, "as_pair") else sandboxes
     name = tenant or demo_tenant_name(*pair.systems)
     crm, accounting, secrets = pair.tenant_connections(f"LEDGERLINK_{name.upper().replace('-', '_')}")
@@ -49,6 +49,7 @@ def demo_tenants_file(home: Path, sandboxes, rate_limits: bool = True, slack: di
         "handoffs": ["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"],
         "rate_limits": rate_limits,
         **({"slack": slack} if slack else {}),
+        **({"overrides": overrides} if overrides else {}),
     }}}
     path = home / "demo-tenants.yaml"
     path.write_text("# written by `ledgerlink demo` for the sandboxes it started\n" + yaml.safe_dump(tenants, sort_keys=False))

@@ -7,11 +7,13 @@ spec by name or path, so a new handoff of this kind needs a YAML file and no flo
 
 from __future__ import annotations
 
+from datetime import date
+
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from ledgerlink import transforms
-from tasks.cursors import advance_ledger_cursor, fresh_ledger, read_cursor
+from tasks.cursors import Window, advance_ledger_cursor, fresh_ledger, ledger_stamp, read_cursor
 from tasks.linked_update import update_linked
 from tasks.ops_alerts import ALERT_HOOKS
 from tasks.run_record import handoff_run
@@ -21,16 +23,20 @@ READERS = {  # (system, object) -> how to read changed records and records by id
 }
 
 
-def run_linked_update(handoff: str, tenant: str, only_retries: bool = False) -> dict:
-    with handoff_run(tenant, handoff) as ctx:
+def run_linked_update(handoff: str, tenant: str, only_retries: bool = False, dry_run: bool = False,
+                      backfill_since: date | None = None, backfill_until: date | None = None) -> dict:
+    with handoff_run(tenant, handoff, dry_run=dry_run) as ctx:
         spec = ctx.spec
         if spec.kind != "update-linked":
             raise ValueError(f"{handoff} is a {spec.kind} handoff, not update-linked")
         source = ctx.accounting if spec.source.system == "accounting" else ctx.crm
         changed, by_id = (getattr(source, name) for name in READERS[(spec.source.system, spec.source.object)])
-        retry_records(ctx, by_id)
-        if not only_retries:
-            read_changes(ctx, changed, by_id)
+        if backfill_since is not None:  # history only: no retries, revisits or followed changes
+            read_window(ctx, changed, Window.backfill(spec.name, backfill_since, backfill_until, ctx.tz))
+        else:
+            retry_records(ctx, by_id)
+            if not only_retries:
+                read_changes(ctx, changed, by_id)
     return ctx.report.as_dict()
 
 
@@ -45,13 +51,21 @@ def read_changes(ctx, changed, by_id) -> None:
         update_linked(quote(ctx), quote(by_id(due)))
     for kind in spec.follow:  # payments and credit notes change invoices: re-read those invoices
         _follow(ctx, kind, by_id)
-    cursor = read_cursor(ctx, spec.name)
+    read_window(ctx, changed, Window(spec.name))
+
+
+def read_window(ctx, changed, window: Window) -> None:
+    """Every page of source records changed since the window's cursor, up to its end."""
+    logger = get_run_logger()
+    cursor = window.start(ctx)
     for number, page in enumerate(changed(cursor.since), start=1):
-        page = fresh_ledger(cursor, page)
+        page, ended = window.within(fresh_ledger(cursor, page), ledger_stamp)
         ctx.counts["records_read"] += len(page)
         update_linked(quote(ctx), quote(page))
-        cursor = advance_ledger_cursor(ctx, spec.name, page, cursor)  # the page's writes are durable
+        cursor = advance_ledger_cursor(ctx, window.key, page, cursor)  # the page's writes are durable
         logger.info("page %d: %d records, %d updated so far", number, len(page), ctx.counts["records_updated"])
+        if ended:
+            break
 
 
 def retry_records(ctx, by_id) -> None:
@@ -84,13 +98,16 @@ def _follow(ctx, kind: str, by_id) -> None:
 
 
 @flow(name="payment-to-crm", log_prints=False, **ALERT_HOOKS)
-def payment_to_crm(tenant: str = "demo", only_retries: bool = False) -> dict:
+def payment_to_crm(tenant: str = "demo", only_retries: bool = False, dry_run: bool = False,
+                   backfill_since: date | None = None, backfill_until: date | None = None) -> dict:
     """Invoice payment status, amounts and paid date onto the linked CRM deals; `only_retries`
-    re-processes just the records set to retry."""
-    return run_linked_update("payment-to-crm", tenant, only_retries)
+    re-processes just the records set to retry; `dry_run` returns the plan, writing nothing;
+    `backfill_since`/`_until` bring invoices changed in those days up to date on a cursor of their own."""
+    return run_linked_update("payment-to-crm", tenant, only_retries, dry_run, backfill_since, backfill_until)
 
 
 @flow(name="declared-handoff", log_prints=False, **ALERT_HOOKS)
-def declared_handoff(handoff: str, tenant: str = "demo", only_retries: bool = False) -> dict:
+def declared_handoff(handoff: str, tenant: str = "demo", only_retries: bool = False, dry_run: bool = False,
+                     backfill_since: date | None = None, backfill_until: date | None = None) -> dict:
     """Any update-linked handoff, by spec name (flows/specs) or path: no flow code per handoff."""
-    return run_linked_update(handoff, tenant, only_retries)
+    return run_linked_update(handoff, tenant, only_retries, dry_run, backfill_since, backfill_until)

@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
-from tasks.cursors import advance_crm_cursor, fresh_crm, read_cursor
+from tasks.cursors import Window, advance_crm_cursor, fresh_crm
 from tasks.deal_customers import customers_for_deals
 from tasks.extract import deal_properties, enrich_deals, read_deals_by_id
 from tasks.gate import gate_candidates
@@ -24,6 +24,7 @@ from tasks.reference_data import load_tax_rates
 from tasks.record import raise_exceptions
 from tasks.review import route_for_review
 from tasks.run_record import handoff_run
+from tasks.scope import widened
 from tasks.transform import build_invoices, map_deals, select_won_unlinked
 from tasks.writeback import write_back_invoices
 from tasks.ops_alerts import ALERT_HOOKS
@@ -50,20 +51,20 @@ def process_deals(ctx, deals: list[dict]) -> None:
     create_invoices(context, quote(invoices), quote(candidates.checksums))
 
 
-def process_changed_deals(ctx, max_pages: int | None) -> None:
-    """Every page of deals changed since the cursor; the cursor moves once a page's writes are durable."""
+def process_changed_deals(ctx, max_pages: int | None, window: Window) -> None:
+    """Every page of deals changed since the window's cursor; it moves once a page's writes are durable."""
     logger = get_run_logger()
-    cursor = read_cursor(ctx, HANDOFF)
+    cursor = window.start(ctx)
     pages = ctx.crm.search_modified_since("deals", cursor.at_ms, deal_properties(ctx.mapping), ctx.spec.page_size)
     for number, page in enumerate(pages, start=1):
-        page = fresh_crm(ctx, cursor, "deals", page)
+        page, ended = window.within(fresh_crm(ctx, cursor, "deals", page), lambda d: ctx.crm.modified_ms("deals", d))
         ctx.counts["deals_read"] += len(page)
         process_deals(ctx, page)
         write_back_invoices(quote(ctx))
-        cursor = advance_crm_cursor(ctx, HANDOFF, "deals", page, cursor)  # every write of this page is durable now
+        cursor = advance_crm_cursor(ctx, window.key, "deals", page, cursor)  # every write of this page is durable now
         logger.info("page %d: %d deals, %d invoices so far, %d exceptions so far", number, len(page),
                     ctx.counts["invoices_created"], ctx.counts["exceptions"])
-        if max_pages and number >= max_pages:
+        if ended or (max_pages and number >= max_pages):
             break
 
 
@@ -74,18 +75,28 @@ def approved_but_not_moved(ctx) -> list[str]:
 
 
 @flow(name=HANDOFF, log_prints=False, validate_parameters=True, **ALERT_HOOKS)
-def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None, only_retries: bool = False) -> dict:
+def won_deal_to_invoice(tenant: str = "demo", max_pages: int | None = None, only_retries: bool = False,
+                        dry_run: bool = False, backfill_since: date | None = None,
+                        backfill_until: date | None = None) -> dict:
     """Run the handoff for one tenant. `max_pages` bounds a run (the cursor resumes the rest next time);
-    `only_retries` re-processes just the records set to retry (`ledgerlink exceptions retry --now`)."""
+    `only_retries` re-processes just the records set to retry (`ledgerlink exceptions retry --now`);
+    `dry_run` reads both sides and returns the plan of what a real run would do, writing nothing;
+    `backfill_since`/`_until` move deals changed in those days (tenant's calendar), in resumable
+    pages on a cursor of their own, leaving the live cursor where it is."""
     logger = get_run_logger()
-    with handoff_run(tenant, HANDOFF) as ctx:
+    with handoff_run(tenant, HANDOFF, dry_run=dry_run) as ctx:
         load_tax_rates(quote(ctx))
-        again = settle_interrupted(quote(ctx)) + [item.record_id for item in ctx.store.exceptions.list(
-            tenant, HANDOFF, status="retrying", limit=5_000)] + approved_but_not_moved(ctx)
+        again = settle_interrupted(quote(ctx))
+        if backfill_since is None:
+            again += [item.record_id for item in ctx.store.exceptions.list(
+                tenant, HANDOFF, status="retrying", limit=5_000)] + approved_but_not_moved(ctx) + widened(ctx)
         if again:
-            logger.info("re-processing %d deal(s) from an interrupted run or marked for retry", len(again))
+            logger.info("re-processing %d deal(s): interrupted, marked for retry, or outside an earlier scope",
+                        len(again))
             process_deals(ctx, read_deals_by_id(quote(ctx), sorted(set(again))))
         write_back_invoices(quote(ctx))
+        window = Window(HANDOFF) if backfill_since is None else Window.backfill(
+            HANDOFF, backfill_since, backfill_until, ctx.tz)
         if not only_retries:
-            process_changed_deals(ctx, max_pages)
+            process_changed_deals(ctx, max_pages, window)
     return ctx.report.as_dict()

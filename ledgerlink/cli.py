@@ -6,8 +6,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 
 HANDOFFS = ["contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"]
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-11-30") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("handoff", help=f"{' | '.join(HANDOFFS)}, or the path of an update-linked spec")
     run.add_argument("--tenant", default="demo")
     run.add_argument("--max-pages", type=int, default=None, help="stop after N pages; the cursor resumes later")
+    run.add_argument("--dry-run", action="store_true",
+                     help="read both sides and print what would be created, updated, skipped, reviewed or "
+                          "queued; write nothing and move no cursor")
+
+    backfill = commands.add_parser("backfill", help="move historical records (changed between two days) in "
+                                                    "resumable pages, without moving the live cursor")
+    backfill.add_argument("handoff", help=f"{' | '.join(HANDOFFS)}, or the path of an update-linked spec")
+    backfill.add_argument("--since", type=_day, required=True, help="first day, YYYY-MM-DD (tenant's calendar)")
+    backfill.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: today)")
+    backfill.add_argument("--tenant", default="demo")
+    backfill.add_argument("--max-pages", type=int, default=None, help="stop after N pages; run again to resume")
+    backfill.add_argument("--dry-run", action="store_true", help="print the plan instead of moving anything")
 
     exceptions = commands.add_parser("exceptions", help="the exception queue: records that could not move")
     ex_commands = exceptions.add_subparsers(dest="action", required=True, metavar="ACTION")

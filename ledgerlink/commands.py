@@ -61,19 +61,30 @@ def _wait_for_local_approvals() -> None:
 
 
 def _run_flow(spec, args) -> dict:
+    options = {"dry_run": getattr(args, "dry_run", False)}
+    if getattr(args, "since", None) is not None:
+        options.update(backfill_since=args.since, backfill_until=args.until)
     if spec.kind == "sync-customers":
         from flows.contact_to_accounting_contact import contact_to_accounting_contact
 
-        return contact_to_accounting_contact(tenant=args.tenant)
+        return contact_to_accounting_contact(tenant=args.tenant, **options)
     if spec.kind == "create-invoices":
         from flows.won_deal_to_invoice import won_deal_to_invoice
 
-        return won_deal_to_invoice(tenant=args.tenant, max_pages=args.max_pages)
+        return won_deal_to_invoice(tenant=args.tenant, max_pages=args.max_pages, **options)
     from flows.linked_update import declared_handoff, payment_to_crm
 
     if spec.name == "payment-to-crm":
-        return payment_to_crm(tenant=args.tenant)
-    return declared_handoff(handoff=str(spec.path), tenant=args.tenant)
+        return payment_to_crm(tenant=args.tenant, **options)
+    return declared_handoff(handoff=str(spec.path), tenant=args.tenant, **options)
+
+
+def cmd_backfill(args) -> int:
+    """Historical records in resumable pages on a cursor of their own; rerunning resumes or, when
+    finished, finds nothing new to move."""
+    if args.until is not None and args.until < args.since:
+        raise UserError(f"--until {args.until} is before --since {args.since}")
+    return cmd_run(args)
 
 
 def cmd_exceptions(args) -> int:

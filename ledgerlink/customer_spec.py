@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ledgerlink.linked_spec import Side
 from ledgerlink.review_spec import CUSTOMER_FACTS, Review
+from ledgerlink.scope_spec import Scope
 from ledgerlink.settings import project_root
 
 MATCH_RULES = ("crm_id", "vat_number", "email", "name")
@@ -37,7 +38,17 @@ class CustomerSyncSpec(BaseModel):
     default_owner: str = "finance"
     owners: dict[str, str] = Field(default_factory=dict)
     review: Review | None = Field(default=None, description="customer merges a person decides")
+    scope: Scope = Field(default_factory=Scope, description="which companies may move at all (a pilot group)")
     path: Path | None = None
+
+    @field_validator("scope")
+    @classmethod
+    def _company_scope(cls, value: Scope) -> Scope:
+        unsupported = [name for name in ("owners", "pipelines", "amount", "created_after")
+                       if getattr(value, name) is not None]
+        if unsupported:
+            raise ValueError(f"a customer handoff's scope takes companies and properties, not {', '.join(unsupported)}")
+        return value
 
     @field_validator("review")
     @classmethod

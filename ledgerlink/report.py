@@ -50,13 +50,20 @@ class RunReport:
     api: dict[str, dict] = field(default_factory=dict)
     flow_run_id: str | None = None
     updated: list[dict] = field(default_factory=list)
+    plan: dict | None = None  # a dry run's plan (ledgerlink.plan.Plan.as_dict)
 
     def as_dict(self) -> dict:
         return {"tenant": self.tenant, "handoff": self.handoff, "status": self.status, "seconds": self.seconds,
                 "counts": self.counts, "created": self.created, "problems": self.problems, "api": self.api,
-                "flow_run_id": self.flow_run_id, "updated": self.updated}
+                "flow_run_id": self.flow_run_id, "updated": self.updated, "plan": self.plan}
 
     def text(self, limit: int = 15) -> str:
+        if self.plan is not None:
+            from ledgerlink.plan import plan_text
+
+            api = [f"  API {system:<10} calls {stats.get('calls', 0):>5} (reads only)" for system, stats in self.api.items()]
+            return "\n".join([f"{self.handoff} for tenant {self.tenant}: dry run {self.status} in {self.seconds:.1f}s",
+                              plan_text(self.plan), *api])
         lines = [f"{self.handoff} for tenant {self.tenant}: {self.status} in {self.seconds:.1f}s"]
         lines += [f"  {label:<58} {self.counts[key]:>7}" for key, label in COUNT_LABELS if self.counts.get(key)]
         for system, stats in self.api.items():
@@ -76,7 +83,7 @@ class RunReport:
                 lines.append(f"    … and {len(self.updated) - limit} more")
         if self.problems:
             lines.append("  exception queue (see `ledgerlink exceptions list`):")
-            lines += [f"    deal {p['record']:<12} {p['reason']:<26} owner {p['owner']:<10} {p['detail'][:90]}"
+            lines += [f"    {p.get('type', 'deal'):<7} {p['record']:<12} {p['reason']:<26} owner {p['owner']:<10} {p['detail'][:90]}"
                       for p in self.problems[:limit]]
             if len(self.problems) > limit:
                 lines.append(f"    … and {len(self.problems) - limit} more")

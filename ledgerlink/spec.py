@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ledgerlink.conditions import Condition, check_condition, parse_condition
 from ledgerlink.model import DealStatus, InvoiceStatus, TaxTreatment
 from ledgerlink.review_spec import REVIEW_FACTS, Review
+from ledgerlink.scope_spec import Scope
 from ledgerlink.settings import project_root
 
 SPEC_DIR = project_root() / "flows" / "specs"
@@ -116,6 +117,7 @@ class HandoffSpec(_Strict):
     owners: dict[str, str] = Field(default_factory=dict, description="reason code -> owner")
     default_owner: str = "ops"
     review: Review | None = Field(default=None, description="rules that hold a record for a person's decision")
+    scope: Scope = Field(default_factory=Scope, description="which deals may move at all (a pilot group)")
     path: Path | None = None
 
     @field_validator("trigger")

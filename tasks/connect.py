@@ -91,7 +91,10 @@ def accounting_connector(tenant: Tenant, store: Store) -> AccountingConnector:
 
 
 def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None, run_alive=None,
-                    tenants: dict[str, Tenant] | None = None, store: Store | None = None) -> HandoffContext:
+                    tenants: dict[str, Tenant] | None = None, store: Store | None = None,
+                    token_store: Store | None = None) -> HandoffContext:
+    """`token_store`: where OAuth tokens live when `store` is a dry run's scratch copy (a refresh
+    token rotated during the run must outlive the copy)."""
     tenants = tenants if tenants is not None else load_tenants(tenants_path())
     if tenant_name not in tenants:
         raise KeyError(f"unknown tenant {tenant_name!r} (known: {', '.join(sorted(tenants)) or 'none'})")
@@ -99,7 +102,7 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
     spec = load_spec(handoff, tenant.overrides.get(handoff))
     store = store or open_store()
     ctx = HandoffContext(tenant=tenant, spec=spec, store=store, crm=crm_connector(tenant),
-                         accounting=accounting_connector(tenant, store), run_id=run_id)
+                         accounting=accounting_connector(tenant, token_store or store), run_id=run_id)
     if tenant.rate_limits and tenant.shared_limits:
         from connectors.shared_limits import share_across_workers
 

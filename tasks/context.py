@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ledgerlink.customer_spec import CustomerSyncSpec
 from ledgerlink.linked_spec import LinkedUpdateSpec
+from ledgerlink.plan import Plan
 from ledgerlink.ledger import LedgerTaxRate
 from ledgerlink.spec import CrmMapping, HandoffSpec, InvoiceSettings
 from ledgerlink.store import Store
@@ -38,6 +39,7 @@ class HandoffContext:
     customer_spec: Any = None  # contact-to-accounting-contact, which every handoff uses for customers
     report: Any = None  # the RunReport, once the run has ended (tasks.run_record)
     run_alive: Callable[[str | None], bool] = lambda run_id: False  # is another run still working?
+    plan: Plan | None = None  # set for a dry run: writes become plan entries (tasks.dry_run)
     _gate: Any = None  # suite path -> Gate, see gate_for
 
     @property

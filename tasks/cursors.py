@@ -7,6 +7,10 @@ carries `updated_at`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from connectors.delta import DeltaCursor
 from ledgerlink.timestamps import epoch_ms
 
@@ -31,13 +35,44 @@ def advance_crm_cursor(ctx, key: str, object_type: str, page: list[dict], cursor
                                                 lambda r: str(r["id"])))
 
 
-def _stamp(record) -> int:
+def ledger_stamp(record) -> int:
     return epoch_ms(record.updated_at)
 
 
 def fresh_ledger(cursor: DeltaCursor, page: list) -> list:
-    return cursor.fresh(page, _stamp, lambda r: r.id)
+    return cursor.fresh(page, ledger_stamp, lambda r: r.id)
 
 
 def advance_ledger_cursor(ctx, key: str, page: list, cursor: DeltaCursor) -> DeltaCursor:
-    return _save(ctx, key, cursor, cursor.after(page, _stamp, lambda r: r.id))
+    return _save(ctx, key, cursor, cursor.after(page, ledger_stamp, lambda r: r.id))
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which changes a run reads: the live cursor from where it stopped, or a backfill's own cursor
+    over [since, until] — so a backfill resumes where it was interrupted and never moves (or
+    waits for) the live cursor."""
+
+    key: str
+    floor_ms: int = 0
+    until_ms: int | None = None
+
+    @classmethod
+    def backfill(cls, handoff: str, since: date, until: date | None, tz: ZoneInfo) -> "Window":
+        if until is not None and until < since:
+            raise ValueError(f"backfill until {until} is before since {since}")
+        start = datetime.combine(since, time.min, tzinfo=tz)
+        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz) if until else None
+        return cls(f"{handoff}:backfill:{since.isoformat()}:{until.isoformat() if until else 'open'}",
+                   epoch_ms(start), epoch_ms(end) - 1 if end else None)
+
+    def start(self, ctx) -> DeltaCursor:
+        cursor = read_cursor(ctx, self.key)
+        return cursor if cursor.at_ms >= self.floor_ms else DeltaCursor(self.floor_ms)
+
+    def within(self, page: list, stamp) -> tuple[list, bool]:
+        """(the records up to `until`, whether the window has ended: pages come oldest first)."""
+        if self.until_ms is None:
+            return page, False
+        kept = [record for record in page if stamp(record) <= self.until_ms]
+        return kept, len(kept) < len(page)

@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from ledgerlink.spec import CrmMapping
 from tasks.context import HandoffContext
 from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
+from tasks.scope import deal_fields, keep_in_scope
 
 
 def properties_for(mapping: CrmMapping, prefix: str) -> list[str]:
@@ -58,16 +59,15 @@ def enrich_deals(ctx: HandoffContext, deals: list[dict]) -> list[dict]:
     for deal in deals:
         deal_id = str(deal["id"])
         company_id = (company_ids.get(deal_id) or [None])[0]
-        deal_lines = [flatten(lines[line]) for line in sorted(line_ids.get(deal_id) or [], key=_numeric)
-                      if line in lines]
+        deal_lines = [flatten(lines[line]) for line in line_ids.get(deal_id) or [] if line in lines]
         bundles.append({
             "deal": flatten(deal),
             "company": flatten(companies[company_id]) if company_id in companies else None,
             "lines": deal_lines,
         })
     ctx.counts["deals_enriched"] += len(bundles)
-    return bundles
+    if ctx.spec.scope.companies is None:
+        return bundles
+    return keep_in_scope(ctx, bundles, lambda b: b["deal"], lambda flat: deal_fields(ctx, flat),
+                         company_of=lambda b: (b.get("company") or {}).get("id"))
 
-
-def _numeric(identifier: str) -> tuple[int, str]:
-    return (int(identifier), "") if str(identifier).isdigit() else (0, str(identifier))

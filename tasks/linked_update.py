@@ -139,6 +139,11 @@ def _fire_triggers(ctx: HandoffContext, states: list[dict]) -> None:
                 continue
             if not ctx.store.triggers.fire_once(ctx.tenant.name, spec.name, trigger.name, state["target_id"], ctx.run_id):
                 continue
+            if ctx.plan is not None:
+                ctx.plan.add("trigger", "ledgerlink", "event", state["target_id"],
+                             f"{trigger.name}: {trigger.event} (invoice {state['number']})")
+                ctx.counts[f"trigger_{trigger.name}"] += 1
+                continue
             from prefect.events import emit_event
 
             emit_event(event=trigger.event,

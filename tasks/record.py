@@ -16,7 +16,7 @@ def raise_exceptions(ctx: HandoffContext, items: list[NewException]) -> None:
     ctx.counts["exceptions"] += len(items)
     ctx.counts["exceptions_new_or_changed"] += changed
     for item in items:
-        ctx.problems.append({"record": item.record_id, "reason": item.reason_code,
+        ctx.problems.append({"record": item.record_id, "type": item.record_type, "reason": item.reason_code,
                              "owner": item.owner, "detail": mask_emails(item.detail)})
     ctx.store.audit.append(ctx.tenant.name, [
         NewAuditEvent("exception.raised", handoff=ctx.name, run_id=ctx.run_id,

@@ -107,18 +107,24 @@ def open_requests(ctx: HandoffContext, review: Review, wanted: list[NewRequest],
             after={"request": r.id, "rules": r.rules, "total": r.context.get("total"),
                    "currency": r.context.get("currency")}) for r in made])
         ctx.counts["review_requested"] += len(made)
-        ctx.counts[f"approval_runs_{start_approval_runs(ctx.tenant.name, made, ctx.store)}"] += len(made)
+        if ctx.plan is not None:  # a dry run asks nobody: it says who would be asked, and why
+            for request in made:
+                ctx.plan.add("review", "ledgerlink", request.record_type, request.record_id,
+                             f"{', '.join(request.rules)} → {', '.join(request.approvers)}")
+        else:
+            ctx.counts[f"approval_runs_{start_approval_runs(ctx.tenant.name, made, ctx.store)}"] += len(made)
     return made
 
 
 def _supersede(ctx: HandoffContext, requests: list) -> None:
-    client = slack_client(ctx.tenant) if requests else None
+    client = slack_client(ctx.tenant) if requests and ctx.plan is None else None
     for request in requests:
         won, request = ctx.store.approvals.decide(request.id, ApprovalStatus.SUPERSEDED, by="ledgerlink",
                                                   via="ledgerlink", comment="the deal changed while it waited")
         if won:
-            cancel_approval_run(request, "superseded: the deal changed while it waited")
-            show_decision(client, request)
+            if ctx.plan is None:
+                cancel_approval_run(request, "superseded: the deal changed while it waited")
+                show_decision(client, request)
             ctx.counts["review_superseded"] += 1
 
 

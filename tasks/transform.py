@@ -21,6 +21,7 @@ from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
 from tasks.extract import flatten
 from tasks.record import deal_exception
+from tasks.scope import deal_fields, keep_in_scope
 
 
 @dataclass
@@ -54,7 +55,7 @@ def select_won_unlinked(ctx: HandoffContext, deals: list[dict]) -> list[dict]:
             ctx.counts["skipped_already_invoiced"] += 1
         else:
             selected.append(deal)
-    return selected
+    return keep_in_scope(ctx, selected, flatten, lambda flat: deal_fields(ctx, flat))
 
 
 def raw_checksum(bundle: dict, modified_property: str) -> str:

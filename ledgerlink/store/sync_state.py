@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Iterable
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -44,6 +45,20 @@ class SyncStates:
             for part in chunks(values):
                 upsert(session, SyncState.__table__, part, ["tenant", "handoff", "record_id"],
                        ["target_id", "checksum", "values", "revisit_on", "updated_at"])
+
+    def other_than(self, tenant: str, handoff: str, checksum: str, limit: int = 5_000) -> list[str]:
+        """Records remembered under another checksum (e.g. skipped under an older scope)."""
+        with self._store.session() as session:
+            query = (select(SyncState.record_id)
+                     .where(SyncState.tenant == tenant, SyncState.handoff == handoff, SyncState.checksum != checksum)
+                     .order_by(SyncState.record_id).limit(limit))
+            return list(session.exec(query))
+
+    def forget(self, tenant: str, handoff: str, record_ids: Iterable[str]) -> None:
+        with self._store.session() as session:
+            for part in chunks(sorted(set(record_ids))):
+                session.execute(delete(SyncState).where(SyncState.tenant == tenant, SyncState.handoff == handoff,
+                                                        col(SyncState.record_id).in_(part)))
 
     def due(self, tenant: str, handoff: str, today: date, limit: int = 5_000) -> list[str]:
         with self._store.session() as session:
