@@ -52,20 +52,36 @@ def process_deals(ctx, deals: list[dict]) -> None:
 
 
 def process_changed_deals(ctx, max_pages: int | None, window: Window) -> None:
-    """Every page of deals changed since the window's cursor; it moves once a page's writes are durable."""
+    """Every deal changed since the window's cursor, a work batch of pages at a time (the gate and
+    Prefect's per-task cost are paid per batch, not per page); the cursor moves once a batch's
+    writes are durable."""
     logger = get_run_logger()
     cursor = window.start(ctx)
     pages = ctx.crm.search_modified_since("deals", cursor.at_ms, deal_properties(ctx.mapping), ctx.spec.page_size)
+    batch: list[dict] = []
     for number, page in enumerate(pages, start=1):
         page, ended = window.within(fresh_crm(ctx, cursor, "deals", page), lambda d: ctx.crm.modified_ms("deals", d))
         ctx.counts["deals_read"] += len(page)
-        process_deals(ctx, page)
-        write_back_invoices(quote(ctx))
-        cursor = advance_crm_cursor(ctx, window.key, "deals", page, cursor)  # every write of this page is durable now
-        logger.info("page %d: %d deals, %d invoices so far, %d exceptions so far", number, len(page),
+        batch.extend(page)
+        last = ended or bool(max_pages and number >= max_pages)
+        if len(batch) >= ctx.spec.work_batch or last:
+            cursor = _process_batch(ctx, window, cursor, batch)
+            logger.info("%d deals read, %d invoices, %d exceptions so far", ctx.counts["deals_read"],
+                        ctx.counts["invoices_created"], ctx.counts["exceptions"])
+            batch = []
+        if last:
+            return
+    if batch:
+        _process_batch(ctx, window, cursor, batch)
+        logger.info("%d deals read, %d invoices, %d exceptions", ctx.counts["deals_read"],
                     ctx.counts["invoices_created"], ctx.counts["exceptions"])
-        if ended or (max_pages and number >= max_pages):
-            break
+
+
+def _process_batch(ctx, window: Window, cursor, deals: list[dict]):
+    process_deals(ctx, deals)
+    write_back_invoices(quote(ctx))
+    ctx.changed_at.clear()
+    return advance_crm_cursor(ctx, window.key, "deals", deals, cursor)  # every write of the batch is durable now
 
 
 def approved_but_not_moved(ctx) -> list[str]:

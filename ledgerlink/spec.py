@@ -113,6 +113,9 @@ class HandoffSpec(_Strict):
     invoice: InvoiceRules
     expectations: str
     page_size: int = Field(default=200, ge=1, le=200)
+    work_batch: int = Field(default=1000, ge=1, le=10_000, description=(
+        "deals worked on together (read in pages, gated in one call, written in vendor batches); "
+        "the cursor moves after each work batch"))
     batch_size: int = Field(default=50, ge=1, le=50)
     owners: dict[str, str] = Field(default_factory=dict, description="reason code -> owner")
     default_owner: str = "ops"

@@ -20,6 +20,9 @@ from ledgerlink.store import Store
 from ledgerlink.tenants import Tenant
 
 
+REPORT_ROWS = 1000
+
+
 @dataclass
 class HandoffContext:
     tenant: Tenant
@@ -73,6 +76,14 @@ class HandoffContext:
 
             self._gate[suite_path] = Gate(suite_path, key_column=key_column)
         return self._gate[suite_path]
+
+    def note(self, kind: str, row: dict) -> None:
+        """A row for the run's report (`created`, `updated` or `problems`). A report is for people:
+        past REPORT_ROWS rows only the counts go on, so a run's memory does not grow with its size
+        — except in a dry run, whose plan must list every record."""
+        rows = getattr(self, kind)
+        if len(rows) < REPORT_ROWS or self.plan is not None:
+            rows.append(row)
 
     def close(self) -> None:
         for connector in (self.crm, self.accounting):

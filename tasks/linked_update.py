@@ -126,8 +126,9 @@ def _write(ctx: HandoffContext, planned: dict[str, dict], known: dict, problems:
                           invoice_number=s["number"], before=(known[s["record_id"]].values if s["record_id"] in known else None),
                           after=s["values"]) for s in done])
         ctx.counts["records_updated"] += len(done)
-        ctx.updated.extend({"target": s["target_id"], "source": s["number"], "values": mask_emails(
-            ", ".join(f"{k.removeprefix('ledgerlink_')}={v}" for k, v in s["values"].items() if v))} for s in done)
+        for s in done:
+            ctx.note("updated", {"target": s["target_id"], "source": s["number"], "values": mask_emails(
+                ", ".join(f"{k.removeprefix('ledgerlink_')}={v}" for k, v in s["values"].items() if v))})
         _fire_triggers(ctx, done)
 
 

@@ -49,8 +49,8 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
             if invoice is not None:
                 after.update(reference=invoice.reference, currency=invoice.currency, total=str(invoice.total.amount),
                              customer_name=invoice.customer.name, lines=len(invoice.lines))
-                ctx.created.append({"deal": deal_id, "invoice": result.number, "total": str(invoice.total.rounded()),
-                                    "customer": mask_value(invoice.customer.name)})
+                ctx.note("created", {"deal": deal_id, "invoice": result.number, "total": str(invoice.total.rounded()),
+                                     "customer": mask_value(invoice.customer.name)})
             if ctx.changed_at.get(deal_id):
                 after["source_changed_at"] = ctx.changed_at[deal_id].isoformat()
             approval = ctx.approved.get(deal_id)

@@ -16,8 +16,8 @@ def raise_exceptions(ctx: HandoffContext, items: list[NewException]) -> None:
     ctx.counts["exceptions"] += len(items)
     ctx.counts["exceptions_new_or_changed"] += changed
     for item in items:
-        ctx.problems.append({"record": item.record_id, "type": item.record_type, "reason": item.reason_code,
-                             "owner": item.owner, "detail": mask_emails(item.detail)})
+        ctx.note("problems", {"record": item.record_id, "type": item.record_type, "reason": item.reason_code,
+                              "owner": item.owner, "detail": mask_emails(item.detail)})
     ctx.store.audit.append(ctx.tenant.name, [
         NewAuditEvent("exception.raised", handoff=ctx.name, run_id=ctx.run_id,
                       deal_id=item.record_id if item.record_type == "deal" else None,
