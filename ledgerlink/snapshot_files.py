@@ -48,8 +48,14 @@ def utc_text(moment: datetime) -> str:
 
 
 def default_folder(snapshots: Path, tenant: str, moment: datetime) -> Path:
-    """`<snapshots>/<tenant>-<UTC timestamp>`, sortable by name as by time."""
-    return snapshots / f"{tenant}-{moment.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+    """`<snapshots>/<tenant>-<UTC timestamp>`, sortable by name as by time; a second snapshot
+    within the same second gets `-2`, `-3`, … rather than failing."""
+    base = f"{tenant}-{moment.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+    folder, number = snapshots / base, 1
+    while folder.exists() or (snapshots / f".{folder.name}.partial").exists():
+        number += 1
+        folder = snapshots / f"{base}-{number}"
+    return folder
 
 
 def private_dir(path: Path) -> Path:
@@ -75,8 +81,8 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
-    if isinstance(value, float):
-        raise TypeError("a float reached a snapshot; money and quantities must be Decimal or text")
+    if isinstance(value, float):  # never from ledgerlink's JSON (it parses to Decimal); kept exact as text
+        return format(Decimal(repr(value)), "f")
     return value
 
 

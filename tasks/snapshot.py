@@ -24,7 +24,7 @@ from ledgerlink.settings import home
 from ledgerlink.snapshot_files import (SnapshotWriter, default_folder, private_dir, utc_now, utc_text)
 from ledgerlink.snapshot_scope import SnapshotScope, snapshot_scope
 from ledgerlink.store import Store, open_store
-from ledgerlink.tenants import Tenant, load_tenants, tenants_path
+from ledgerlink.tenants import Tenant, TenantError, load_tenants, tenants_path
 from tasks.connect import accounting_connector, crm_connector
 
 log = logging.getLogger("ledgerlink.snapshot")
@@ -49,7 +49,8 @@ def snapshots_folder() -> Path:
 def find_tenant(name: str, tenants: dict[str, Tenant] | None = None) -> Tenant:
     tenants = tenants if tenants is not None else load_tenants(tenants_path())
     if name not in tenants:
-        raise KeyError(f"unknown tenant {name!r} in {tenants_path()} (known: {', '.join(sorted(tenants)) or 'none'})")
+        raise TenantError(f"unknown tenant {name!r} in {tenants_path()} "
+                          f"(known: {', '.join(sorted(tenants)) or 'none'})")
     return tenants[name]
 
 
@@ -59,22 +60,24 @@ def take_snapshot(tenant: Tenant, out: Path | None = None, *, store: Store | Non
     scope = snapshot_scope(tenant)  # a spec problem stops us before any call
     started = utc_now()
     folder = Path(out) if out is not None else default_folder(snapshots_folder(), tenant.name, started)
-    store = store or open_store()
     writer = SnapshotWriter(folder)
     crm = accounting = None
+    own_store = store is None
     try:
+        store = open_store() if own_store else store
         crm = crm_connector(tenant)
         accounting = accounting_connector(tenant, store)  # rotated tokens go to the real store
         _share_limits(tenant, crm, accounting)
         report = progress or (lambda _object, _count: None)
         _read_crm(crm, scope, writer, report)
         _read_accounting(accounting, writer, report)
-        manifest = {"tenant": tenant.name, "systems": {"crm": tenant.crm.system, "accounting": tenant.accounting.system},
+        systems = {"crm": tenant.crm.system, "accounting": tenant.accounting.system}
+        manifest = {"tenant": tenant.name, "systems": systems,
                     "ledgerlink_version": __version__, "started_at": utc_text(started),
                     "finished_at": utc_text(utc_now()),
                     "api_calls": {"crm": crm.stats.snapshot()["per_endpoint"],
                                   "accounting": accounting.stats.snapshot()["per_endpoint"]}}
-        details = {name: {"properties": props, "id_and_change_time": ["id", crm.modified_property(name)]}
+        details = {name: {"properties": props, "change_time": crm.modified_property(name)}
                    for name, props in scope.properties.items()}
         for name, personal in scope.personal.items():
             details.setdefault(name, {})["personal_fields"] = personal
@@ -87,6 +90,8 @@ def take_snapshot(tenant: Tenant, out: Path | None = None, *, store: Store | Non
         for connector in (crm, accounting):
             if connector is not None:
                 connector.close()
+        if own_store and store is not None:
+            store.dispose()
     log.info("snapshot of tenant %s: %s", tenant.name, counts)  # counts only: no personal data in logs
     return SnapshotResult(folder, tenant.name, (tenant.crm.system, tenant.accounting.system), counts)
 

@@ -127,3 +127,18 @@ def test_an_existing_folder_is_never_overwritten_and_a_failed_snapshot_leaves_no
     with pytest.raises(VendorError):
         take_snapshot(books.tenant, tmp_path / "broken")
     assert not (tmp_path / "broken").exists() and not list(tmp_path.glob(".broken*"))
+
+
+def test_two_snapshots_in_one_second_get_two_folders(tmp_path):
+    from datetime import datetime, timezone
+
+    from ledgerlink.snapshot_files import default_folder
+
+    moment = datetime(2026, 12, 1, 8, 0, 0, 250_000, tzinfo=timezone.utc)
+    first = default_folder(tmp_path, "acme", moment)
+    assert first.name == "acme-20261201T080000Z"
+    first.mkdir()
+    second = default_folder(tmp_path, "acme", moment)
+    assert second.name == "acme-20261201T080000Z-2"
+    (tmp_path / ".acme-20261201T080000Z-2.partial").mkdir()  # another snapshot being written
+    assert default_folder(tmp_path, "acme", moment).name == "acme-20261201T080000Z-3"
