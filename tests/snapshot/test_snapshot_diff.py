@@ -143,3 +143,20 @@ def test_snapshot_help_imports_neither_prefect_nor_great_expectations(args):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert "--show-personal" in out or "--out DIR" in out
     assert out.strip().endswith("[]"), out
+
+
+@pytest.mark.parametrize("books", [("hubspot", "xero")], indirect=True, ids=["hubspot+xero"])
+def test_a_diff_needs_no_connection_and_no_prefect(books, tmp_path):
+    """Snapshots are compared offline, by the core alone: no HTTP, no connectors, no Prefect."""
+    import subprocess
+    import sys
+
+    from tasks.snapshot import take_snapshot
+
+    folder = take_snapshot(books.tenant, tmp_path / "only").folder
+    code = ("import sys\nfrom ledgerlink.cli import main\ncode = main(['snapshot', 'diff', sys.argv[1], sys.argv[1]])\n"
+            "print(sorted(m for m in ('prefect', 'great_expectations', 'httpx', 'connectors', 'tasks') "
+            "if m in sys.modules))\nsys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "identical: 0 added, 0 removed, 0 changed" in done.stdout and done.stdout.strip().endswith("[]")
