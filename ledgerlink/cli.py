@@ -93,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
 
+    snapshot = commands.add_parser(
+        "snapshot", help="before go-live: export what ledgerlink may touch on both sides (owner-only files); "
+                         "`snapshot diff A B` compares two")
+    snapshot.add_argument("--tenant", default="demo")
+    snapshot.add_argument("--out", metavar="DIR", help="the new snapshot's folder "
+                                                       "(default <home>/snapshots/<tenant>-<UTC time>)")
+    sn_commands = snapshot.add_subparsers(dest="action", metavar="[diff]")
+    sn_diff = sn_commands.add_parser("diff", help="compare two snapshots: added, removed, changed records "
+                                                  "(exit 0 identical, 1 different, 2 bad input)")
+    sn_diff.add_argument("a", metavar="A", help="a snapshot folder, or a name under <home>/snapshots")
+    sn_diff.add_argument("b", metavar="B")
+    sn_diff.add_argument("--show-personal", action="store_true", help="print personal fields unmasked")
+
     audit = commands.add_parser("audit", help="search the audit log")
     audit.add_argument("--tenant")
     audit.add_argument("--deal")

@@ -284,3 +284,62 @@ def cmd_audit(args) -> int:
               f"{json.dumps(event.after, default=str)[:120] if event.after else ''}")
     sys.stdout.flush()
     return 0
+
+
+def cmd_snapshot(args) -> int:
+    """Export (or, with `diff`, compare) snapshots; see tasks/snapshot.py and ledgerlink/snapshot_diff.py."""
+    if args.action == "diff":
+        return _snapshot_diff(args)
+    from pathlib import Path
+
+    from connectors.errors import VendorError
+    from ledgerlink.snapshot_files import SnapshotError
+    from tasks.snapshot import find_tenant, take_snapshot
+
+    progress = _SnapshotProgress()
+    try:
+        tenant = find_tenant(args.tenant)
+        result = take_snapshot(tenant, Path(args.out) if args.out else None, progress=progress)
+    except (SpecError, TenantError, KeyError, SnapshotError) as err:
+        raise UserError(str(err).strip("'\"")) from None
+    except VendorError as err:  # the partial snapshot is removed; the systems were only read
+        print(f"ledgerlink: snapshot failed, nothing kept: {err}", file=sys.stderr)
+        return 1
+    finally:
+        progress.done()
+    print(f"snapshot of tenant {result.tenant} ({' + '.join(result.systems)}) written to {result.folder}")
+    for object_type, count in result.counts.items():
+        print(f"  {object_type:<14} {count:>8,}")
+    print(f"  {'total':<14} {sum(result.counts.values()):>8,} records; manifest.json holds counts and SHA-256 hashes")
+    print("It holds personal data (POPIA), so it is owner-only (folder 0700, files 0600): "
+          "keep it somewhere safe and delete it when it is no longer needed.")
+    return 0
+
+
+class _SnapshotProgress:
+    """Records read so far, per page, on stderr (one updating line on a terminal)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, object_type: str, count: int) -> None:
+        end = "\r" if self.tty else "\n"
+        print(f"  reading {object_type}: {count:,}" + " " * 10, end=end, file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.tty:  # clear the updating line before the summary
+            print("\r" + " " * 40 + "\r", end="", file=sys.stderr, flush=True)
+
+
+def _snapshot_diff(args) -> int:
+    from ledgerlink.settings import home
+    from ledgerlink.snapshot_diff import compare, render
+    from ledgerlink.snapshot_files import SnapshotError, resolve
+
+    snapshots = home() / "snapshots"
+    try:
+        diff = compare(resolve(args.a, snapshots), resolve(args.b, snapshots))
+    except (SnapshotError, OSError) as err:
+        raise UserError(str(err)) from None
+    print("\n".join(render(diff, show_personal=args.show_personal)))
+    return 1 if diff.different else 0

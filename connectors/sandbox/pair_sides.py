@@ -58,6 +58,15 @@ class HubSpotSide(Side):
     def deal_value(self, deal_id: str, name: str) -> str | None:
         return self.state.deals.get(deal_id).props.get(name)
 
+    def record_counts(self) -> dict[str, int]:
+        """Live companies, deals and the line items of live deals, counted in the state itself."""
+        with self.state.lock:
+            deals = [d.id for d in self.state.deals.objects.values() if not d.archived]
+            lines = {line for deal in deals for line, _ in self.state.associations.targets("deals", deal, "line_items")
+                     if (item := self.state.line_items.get(line)) is not None and not item.archived}
+            return {"companies": sum(not c.archived for c in self.state.companies.objects.values()),
+                    "deals": len(deals), "line_items": len(lines)}
+
 
 class PipedriveSide(Side):
     def connection(self, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -74,6 +83,13 @@ class PipedriveSide(Side):
         if isinstance(value, dict):  # a monetary custom field
             value = value.get("value")
         return None if value is None else (format(value, "f") if isinstance(value, Decimal) else str(value))
+
+    def record_counts(self) -> dict[str, int]:
+        """Live organizations, deals and the products attached to live deals, from the state."""
+        with self.state.lock:
+            deals = [i for i, r in self.state.deals.records.items() if not r.data.get("is_deleted")]
+            return {"companies": sum(not r.data.get("is_deleted") for r in self.state.organizations.records.values()),
+                    "deals": len(deals), "line_items": len(self.state.deal_products.of_deals(deals))}
 
 
 class XeroSide(Side):
@@ -105,6 +121,14 @@ class XeroSide(Side):
     def contacts(self) -> list[dict]:
         return [{"id": c["ContactID"], "crm_id": c.get("ContactNumber"), "name": c.get("Name")}
                 for c in self.state.default_books.contacts.values()]
+
+    def record_counts(self) -> dict[str, int]:
+        """Contacts, sales invoices, payments and credit notes in the books."""
+        books = self.state.default_books
+        with books.lock:
+            return {"contacts": len(books.contacts),
+                    "invoices": sum(i.get("Type") == "ACCREC" for i in books.invoices.values()),
+                    "payments": len(books.payments), "credit_notes": len(books.credit_notes)}
 
 
 class QuickBooksSide(Side):
@@ -162,6 +186,14 @@ class QuickBooksSide(Side):
     def contacts(self) -> list[dict]:
         return [{"id": c["Id"], "crm_id": c.get("AcctNum"), "name": c.get("DisplayName")}
                 for c in self.state.books.all("Customer")]
+
+    def record_counts(self) -> dict[str, int]:
+        """Customers, invoices, payments and credit memos in the books."""
+        books = self.state.books
+        with self.state.lock:
+            return {name: sum(1 for _ in books.all(entity)) for name, entity in
+                    (("contacts", "Customer"), ("invoices", "Invoice"), ("payments", "Payment"),
+                     ("credit_notes", "CreditMemo"))}
 
 
 def _token_path() -> str:
