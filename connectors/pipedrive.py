@@ -148,7 +148,9 @@ class PipedriveConnector:
         marks the first record of the next page by its (update_time, id) — a keyset, not an
         offset — so a record changed while we page moves ahead of the marker and is met again
         instead of pushing unread ones behind it (the loss HubSpot's offset paging suffers).
-        Meeting it again is the duplicate this method drops: every id once per call. Should
+        Met again at its new time it is a new change and is yielded again; met again at the time
+        already yielded it is a duplicate, dropped: every version once per call. (Dropping every
+        id seen would lose that change for good once a later change moves the cursor past it.) Should
         Pipedrive refuse a cursor mid-read, the read resumes from the last change time seen
         (inclusive filter, ids already yielded skipped).
         """
@@ -159,7 +161,7 @@ class PipedriveConnector:
         if not 1 <= page_size <= MAX_PAGE:
             raise ValueError(f"Pipedrive list pages hold 1 to {MAX_PAGE} records")
         schema = self.schema(entity)
-        seen: set[str] = set()
+        seen: set[tuple[str, int]] = set()  # (id, update_time) versions yielded by this call
         lower = since_ms
         while True:
             params = {"updated_since": rfc3339(lower), "sort_by": "update_time",
@@ -170,9 +172,9 @@ class PipedriveConnector:
                     fresh = []
                     for raw in page:
                         stamp = self.modified_ms(object_type, {"properties": raw})
-                        if str(raw["id"]) in seen:
+                        if (str(raw["id"]), stamp) in seen:
                             continue
-                        seen.add(str(raw["id"]))
+                        seen.add((str(raw["id"]), stamp))
                         fresh.append(schema.record(raw))
                         resume = max(resume or stamp, stamp)
                     if fresh:
