@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from connectors.http import RetryPolicy
+from connectors.oauth import InMemoryTokenStore, TokenSet
 from connectors.ratelimit import REGISTRY, RateLimits
 
 # Small, fast retries: the promises are about *whether* and *how often* a client retries; the
@@ -56,6 +57,7 @@ class VendorHarness:
     capabilities: frozenset[str] = frozenset()
     why_not: Mapping[str, str] = {}   # capability → why this vendor does not have it
     stamp_resolution_ms: int = 1      # the vendor's change times are whole multiples of this
+    time_scale: float = TIME_SCALE    # time compression while a test studies limits
 
     def __init__(self) -> None:
         self.url = ""
@@ -166,6 +168,25 @@ class VendorHarness:
     def secrets(self) -> list[str]:
         """Every credential the connector holds (none may appear in an error's text)."""
         raise NotImplementedError
+
+
+class RecordingTokenStore(InMemoryTokenStore):
+    """Token store that notes, at every save, how many API calls the sandbox had counted: a new
+    token set saved before the first call that uses it shows the count of the calls before."""
+
+    def __init__(self, api_calls: Any) -> None:
+        super().__init__()
+        self._api_calls = api_calls
+        self.saves: list[tuple[str, int]] = []  # (refresh token, API calls counted at the save)
+        self._secrets: list[str] = []
+
+    def save(self, tenant: str, vendor: str, tokens: TokenSet) -> None:
+        super().save(tenant, vendor, tokens)
+        self.saves.append((tokens.refresh_token.get_secret_value(), self._api_calls()))
+        self._secrets += [tokens.access_token.get_secret_value(), tokens.refresh_token.get_secret_value()]
+
+    def secrets(self) -> list[str]:
+        return list(self._secrets)
 
 
 def _covers(template: str, prefix: str) -> bool:
@@ -290,14 +311,19 @@ class AccountingHarness(VendorHarness):
         """The path prefix a create of `kind` lands on (faults are aimed at it)."""
         raise NotImplementedError
 
-    def token_store(self, connector: Any) -> Any:
+    def token_store(self, connector: Any) -> "RecordingTokenStore":
         raise NotImplementedError
 
     def expire_access_tokens(self) -> None:
+        """Every access token the sandbox issued expires now (mid-run, as the clock would do)."""
         raise NotImplementedError
 
-    def refresh_token_accepted(self, token: str) -> bool:
-        """Would the sandbox's token endpoint still take this refresh token (without using it)?"""
+    def live_refresh_token(self) -> str:
+        """The refresh token the sandbox would accept now (read from its state, not used)."""
+        raise NotImplementedError
+
+    def try_refresh(self, refresh_token: str) -> int:
+        """Offer a refresh token to the sandbox's token endpoint: the HTTP status."""
         raise NotImplementedError
 
     def paced_call(self, connector: Any) -> None:

@@ -14,7 +14,7 @@ import pytest
 from connectors.errors import (BadResponse, NotFound, RateLimited, ServerError, ValidationRejected,
                                VendorError)
 
-from .harness import FAST_RETRY, TIME_SCALE, VendorHarness
+from .harness import FAST_RETRY, VendorHarness
 
 TYPED = {400: ValidationRejected, 404: NotFound, 409: ValidationRejected, 500: ServerError,
          503: ServerError}
@@ -67,13 +67,14 @@ class SharedPromises:
         self._assert_paced_burst(tight)
 
     def _assert_paced_burst(self, tight: VendorHarness, calls: int = 24) -> None:
-        tight.set_limits(True, TIME_SCALE)
+        scale = tight.time_scale
+        tight.set_limits(True, scale)
         statuses = [tight.raw_call() for _ in range(calls)]
         assert 429 in statuses, "the sandbox budget is not tight enough to prove anything"
-        tight.set_limits(True, TIME_SCALE)  # fresh windows
-        connector = tight.connector(limits=tight.client_budget(TIME_SCALE))
+        tight.set_limits(True, scale)  # fresh windows
+        connector = tight.connector(limits=tight.client_budget(scale))
         self._paced_calls(tight, connector, 1)  # warm: once-per-connector lookups
-        tight.set_limits(True, TIME_SCALE)
+        tight.set_limits(True, scale)
         tight.reset_stats()
         self._paced_calls(tight, connector, calls)
         assert tight.stats()["rate_limited"] <= 1, tight.stats()
