@@ -91,7 +91,8 @@ def accounting_contract_tests(harness_class: type[AccountingHarness]) -> type:
                     return
                 truth = vendor.changes_since(kind, 0)
                 behind = next(c.id for c in reader.delivered if c.id not in edited)  # read already
-                ahead = min((i for i in truth if i not in reader.ids()), key=truth.get, default=None)
+                unread = [i for i in truth if i not in reader.ids()]  # the last to be read: a
+                ahead = max(reversed(unread), key=truth.get, default=None)  # reader that skips must not be rescued by it
                 edited.update({behind, ahead})
                 vendor.next_stamp_boundary(max(truth.values()))
                 vendor.touch(kind, [behind])

@@ -72,7 +72,8 @@ def crm_contract_tests(harness_class: type[CrmHarness]) -> type:
                 truth = vendor.changes_since(object_type, 0)
                 # each edit hits a record not edited before, so every edit is a latest change
                 behind = next(c.id for c in reader.delivered if c.id not in edited)  # read already
-                ahead = min((i for i in truth if i not in reader.ids()), key=truth.get, default=None)
+                unread = [i for i in truth if i not in reader.ids()]  # the last to be read: a
+                ahead = max(reversed(unread), key=truth.get, default=None)  # reader that skips must not be rescued by it
                 edited.update({behind, ahead})
                 vendor.next_stamp_boundary(max(truth.values()))
                 vendor.touch(object_type, [behind])

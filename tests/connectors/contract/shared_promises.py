@@ -53,11 +53,14 @@ class SharedPromises:
 
     def test_429_then_success_after_backoff_reads_normally(self, vendor: VendorHarness) -> None:
         connector = vendor.connector()
+        vendor.read(connector)
+        vendor.reset_stats()
         expected = vendor.read(connector)
+        calls = vendor.calls_to(vendor.read_path)  # a read may take several calls
         vendor.reset_stats()
         vendor.fault("rate_limit", vendor.read_path, retry_after="0", times=2)
         assert vendor.read(connector) == expected
-        assert vendor.calls_to(vendor.read_path) == 3
+        assert vendor.calls_to(vendor.read_path) == calls + 2
         assert vendor.stats()["rate_limited"] == 2
 
     def test_burst_is_paced_from_the_remaining_count_headers(self, tight: VendorHarness) -> None:
