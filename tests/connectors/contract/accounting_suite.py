@@ -15,7 +15,7 @@ from connectors.contract import AccountingConnector
 from connectors.errors import UncertainWrite
 from ledgerlink.timestamps import epoch_ms
 
-from .delta_check import DeltaReader, assert_every_change_once
+from .delta_check import DeltaReader, Editor, assert_every_change_once
 from .harness import AccountingHarness, unique
 from .shared_promises import SharedPromises
 
@@ -79,31 +79,11 @@ def accounting_contract_tests(harness_class: type[AccountingHarness]) -> type:
                 vendor.require("payments")
             acct = vendor.connector()
             vendor.create(kind, 4)
-            edit_after = 1 if kind == "payments" else 2  # payments come in one page per read
-            edits, edited = [], set()
             reader = DeltaReader(lambda cursor: READS[kind](acct, cursor), lambda r: epoch_ms(r.updated_at),
                                  lambda r: r.id)
-
-            def edit_behind_and_ahead(reader: DeltaReader) -> None:
-                if reader.phase_pages == 0:
-                    vendor.create(kind, 7)
-                if reader.phase_pages != edit_after:
-                    return
-                truth = vendor.changes_since(kind, 0)
-                behind = next(c.id for c in reader.delivered if c.id not in edited)  # read already
-                unread = [i for i in truth if i not in reader.ids()]  # the last to be read: a
-                ahead = max(reversed(unread), key=truth.get, default=None)  # reader that skips must not be rescued by it
-                edited.update({behind, ahead})
-                vendor.next_stamp_boundary(max(truth.values()))
-                vendor.touch(kind, [behind])
-                if ahead:  # changed after `behind`: a reader that moves past it must not lose `behind`
-                    vendor.next_stamp_boundary(vendor.changes_since(kind, 0)[behind])
-                    vendor.touch(kind, [ahead])
-                vendor.create(kind, 1)
-                edits.append(reader.phase)
-
-            reader.run(edit_behind_and_ahead)
-            assert edits == [1, 2], "records were not edited mid-read in both phases"
+            editor = Editor(vendor, kind, edit_after=1 if kind == "payments" else 2)  # payments: one page a read
+            reader.run(editor)
+            assert editor.phases == [1, 2], "records were not edited mid-read in both phases"
             assert_every_change_once(reader, vendor.changes_since(kind, 0))
 
         # ---- 2. batch writes report per item -----------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from connectors.contract import CrmConnector
 from connectors.errors import RateLimited, Unauthorized
 
-from .delta_check import DeltaReader, assert_every_change_once
+from .delta_check import DeltaReader, Editor, assert_every_change_once
 from .harness import CrmHarness, unique
 from .shared_promises import SharedPromises, assert_readable
 
@@ -59,32 +59,12 @@ def crm_contract_tests(harness_class: type[CrmHarness]) -> type:
                                                               object_type: str) -> None:
             crm = vendor.connector()
             vendor.create(object_type, 4)
-            edits, edited = [], set()
             reader = DeltaReader(lambda cursor: crm.search_modified_since(object_type, cursor.at_ms, [],
                                                                           page_size=3),
                                  lambda r: crm.modified_ms(object_type, r), lambda r: r["id"])
-
-            def edit_behind_and_ahead(reader: DeltaReader) -> None:
-                if reader.phase_pages == 0:
-                    vendor.create(object_type, 7)
-                if reader.phase_pages != 2:
-                    return
-                truth = vendor.changes_since(object_type, 0)
-                # each edit hits a record not edited before, so every edit is a latest change
-                behind = next(c.id for c in reader.delivered if c.id not in edited)  # read already
-                unread = [i for i in truth if i not in reader.ids()]  # the last to be read: a
-                ahead = max(reversed(unread), key=truth.get, default=None)  # reader that skips must not be rescued by it
-                edited.update({behind, ahead})
-                vendor.next_stamp_boundary(max(truth.values()))
-                vendor.touch(object_type, [behind])
-                if ahead:  # changed after `behind`: a reader that moves past it must not lose `behind`
-                    vendor.next_stamp_boundary(vendor.changes_since(object_type, 0)[behind])
-                    vendor.touch(object_type, [ahead])
-                vendor.create(object_type, 1)
-                edits.append(reader.phase)
-
-            reader.run(edit_behind_and_ahead)
-            assert edits == [1, 2], "records were not edited mid-read in both phases"
+            editor = Editor(vendor, object_type)
+            reader.run(editor)
+            assert editor.phases == [1, 2], "records were not edited mid-read in both phases"
             assert_every_change_once(reader, vendor.changes_since(object_type, 0))
 
         # ---- 2. batch writes report per item -----------------------------------------------

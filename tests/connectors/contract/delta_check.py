@@ -77,6 +77,42 @@ class DeltaReader:
         return {change.id for change in self.delivered}
 
 
+class Editor:
+    """The other user of a delta test: between the reads it queues up new records; after the
+    reader's `edit_after`-th page of each phase it edits one record already read ("behind": its
+    edit is a new change) and the last one not yet read ("ahead": a reader that skips records
+    must not be rescued by meeting it again), then adds one more."""
+
+    def __init__(self, harness: Any, kind: str, edit_after: int = 2) -> None:
+        self.harness, self.kind, self.edit_after = harness, kind, edit_after
+        self.edited: set[str] = set()
+        self.phases: list[int] = []
+
+    def __call__(self, reader: DeltaReader) -> None:
+        harness, kind = self.harness, self.kind
+        if reader.phase_pages == 0:
+            harness.create(kind, 7)
+        if reader.phase_pages != self.edit_after:
+            return
+        truth = harness.changes_since(kind, 0)
+        behind = next(c.id for c in reader.delivered if c.id not in self.edited)  # each edit a latest change
+        unread = [i for i in truth if i not in reader.ids()]
+        ahead = max(reversed(unread), key=truth.get, default=None)
+        self.edited.update({behind, ahead})
+        if reader.phase == 1 and ahead:
+            # within one read, `ahead` changes after `behind`: a read that then moves past
+            # `behind`'s new time with `ahead` must still have delivered `behind`
+            harness.next_stamp_boundary(truth[behind])
+            harness.touch(kind, [behind])
+            harness.next_stamp_boundary(harness.changes_since(kind, 0)[behind])
+            harness.touch(kind, [ahead])
+        else:
+            harness.next_stamp_boundary(max(truth[i] for i in (behind, ahead) if i))
+            harness.touch(kind, [i for i in (behind, ahead) if i])
+        harness.create(kind, 1)
+        self.phases.append(reader.phase)
+
+
 def assert_every_change_once(reader: DeltaReader, expected: dict[str, int]) -> None:
     """`expected`: every record that changed since the read began → its latest change time."""
     twice = sorted(c for c, n in Counter(reader.delivered).items() if n > 1)
