@@ -153,6 +153,14 @@ def redact(text: str, secrets: Collection[str | None]) -> str:
     return text
 
 
+def plain_message(response: httpx.Response, limit: int = 300) -> str | None:
+    """A short text/plain error body is the vendor's message too (Xero answers 404 with one line
+    of text); HTML pages and long bodies are not messages."""
+    kind = response.headers.get("Content-Type", "").lower()
+    text = response.text.strip() if kind.startswith("text/plain") else ""
+    return text if 0 < len(text) <= limit and "\n" not in text else None
+
+
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{32,36})$")
 
 
@@ -415,7 +423,8 @@ class VendorHttpClient:
             body = self._parse(response)
         except ValueError:
             body = None
-        message = redact(vendor_message(body) or "", self.auth.secrets()) or None
+        text = plain_message(response) if body is None else None
+        message = redact(vendor_message(body) or text or "", self.auth.secrets()) or None
         cid = correlation_id(response.headers, body)
         common = dict(status=status, correlation_id=cid, method=call.method,
                       path=call.template, detail=body)

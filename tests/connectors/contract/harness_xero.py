@@ -166,6 +166,8 @@ class XeroHarness(AccountingHarness):
     def error_message(self, status: int) -> str:
         if status == 429:
             return "Rate limit exceeded: minute limit"
+        if status == 404:
+            return "The resource you're looking for cannot be found"  # plain text, as Xero sends it
         return "An error occurred in Xero. Check the API Status page for current service status."
 
     def paced_call(self, connector: XeroConnector) -> None:
