@@ -36,7 +36,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from connectors.errors import (BadResponse, Forbidden, NetworkError, NotFound, RateLimited,
                                ServerError, Unauthorized, UncertainWrite, ValidationRejected,
-                               VendorError, correlation_id, vendor_message)
+                               VendorError, correlation_id, plain_message, vendor_message)
 from connectors.oauth import Auth
 from connectors.ratelimit import REGISTRY, LimiterRegistry, RateLimiter, RateLimits
 
@@ -151,14 +151,6 @@ def redact(text: str, secrets: Collection[str | None]) -> str:
     for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
         text = text.replace(secret, "[REDACTED]")
     return text
-
-
-def plain_message(response: httpx.Response, limit: int = 300) -> str | None:
-    """A short text/plain error body is the vendor's message too (Xero answers 404 with one line
-    of text); HTML pages and long bodies are not messages."""
-    kind = response.headers.get("Content-Type", "").lower()
-    text = response.text.strip() if kind.startswith("text/plain") else ""
-    return text if 0 < len(text) <= limit and "\n" not in text else None
 
 
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{32,36})$")
@@ -423,7 +415,7 @@ class VendorHttpClient:
             body = self._parse(response)
         except ValueError:
             body = None
-        text = plain_message(response) if body is None else None
+        text = plain_message(response.headers.get("Content-Type"), response.text) if body is None else None
         message = redact(vendor_message(body) or text or "", self.auth.secrets()) or None
         cid = correlation_id(response.headers, body)
         common = dict(status=status, correlation_id=cid, method=call.method,
