@@ -43,8 +43,9 @@ class CrmConnector(Protocol):
 
     def search_modified_since(self, object_type: str, since_ms: int, properties: list[str],
                               page_size: int = 200) -> Iterator[list[dict]]:
-        """Pages of records changed at or after `since_ms`, oldest change first, each record once
-        per call even when records change while the pages are read."""
+        """Pages of records changed at or after `since_ms`, oldest change first, each change once
+        per call even when records change while the pages are read (a record changed again after
+        it was read comes again, at its new change time)."""
 
     def batch_read(self, object_type: str, ids: Iterable[str], properties: Sequence[str]) -> dict[str, dict]:
         """Records by id in as few calls as the vendor allows; unknown ids are left out (and listed

@@ -12,7 +12,7 @@ by keyset with the same cursor (`keyset_pages`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -73,25 +73,78 @@ class DeltaCursor:
 
 def keyset_pages(fetch: Callable[[DeltaCursor, int], list[Any]], stamp: Callable[[Any], int],
                  key: Callable[[Any], str], page_size: int, start: DeltaCursor = DeltaCursor()) -> Iterator[list[Any]]:
-    """Pages of changes oldest first, each record once, for an API that lists records changed at or
+    """Pages of changes oldest first, each change once, for an API that lists records changed at or
     after a time, ordered by change time: `fetch(cursor, page_number)` asks for changes at or after
     `cursor.at_ms` and returns one page of at most `page_size` records.
 
     Every page is a fresh query from the newest time seen, so a record changed while we read is
     met again later at its new time (once), never skipped. When a whole page shares one time,
-    that time is walked by page number, the only order left.
+    that time is walked by page number, the only order left (`_walk_one_time`).
     """
-    cursor, page_number = start, 1
+    cursor = start
     while True:
-        records = fetch(cursor, page_number)
+        records = fetch(cursor, 1)
         new = cursor.fresh(records, stamp, key)
         if new:
             yield new
         if len(records) < page_size:
             return
         following = cursor.after(new, stamp, key)
-        if following.at_ms == cursor.at_ms:  # a full page at one time: go on by page number
+        if following.at_ms != cursor.at_ms:
+            cursor = following
+            continue
+        walked = yield from _walk_one_time(fetch, stamp, key, page_size, following)
+        if walked is None:
+            return
+        cursor = walked
+
+
+def _walk_one_time(fetch: Callable[[DeltaCursor, int], list[Any]], stamp: Callable[[Any], int],
+                   key: Callable[[Any], str], page_size: int,
+                   cursor: DeltaCursor) -> Generator[list[Any], None, DeltaCursor | None]:
+    """Every record at the cursor's time T, by page number; then where to read on (None: done).
+
+    Page numbers shift under the reader: a record at T that is changed meanwhile leaves T for the
+    end of the list, and every record behind it moves up one place — the next page starts one
+    record late and that record is never met. So T is walked again from page 1 until a pass finds
+    nothing new, and the read goes on with a fresh query from just after T, not from the page
+    where the walk ended (it may have skipped a record newer than T the same way). A vendor whose
+    filter is coarser than its stamps answers that query with records older than its bound; then
+    no fresh query can get past them, and the walk just goes on by page number.
+    """
+    at = cursor.at_ms
+    page_number, found = 2, True  # page 1 was the caller's
+    while True:
+        records = fetch(DeltaCursor(at), page_number)
+        if any(stamp(r) < at for r in records):  # a coarse filter: page numbers are all there is
+            yield from _positional(fetch, stamp, key, page_size, cursor, page_number, records)
+            return None
+        new = cursor.fresh([r for r in records if stamp(r) == at], stamp, key)
+        if new:
+            yield new
+            cursor, found = cursor.after(new, stamp, key), True
+        if len(records) == page_size and all(stamp(r) == at for r in records):
             page_number += 1
-        else:
-            page_number = 1
-        cursor = following
+            continue
+        if found:  # a pass that found something: walk T again to catch what the shifts hid
+            page_number, found = 1, False
+            continue
+        if len(records) < page_size and all(stamp(r) == at for r in records):
+            return None  # nothing after T
+        return DeltaCursor(at + 1)
+
+
+def _positional(fetch: Callable[[DeltaCursor, int], list[Any]], stamp: Callable[[Any], int],
+                key: Callable[[Any], str], page_size: int, cursor: DeltaCursor, page_number: int,
+                records: list[Any]) -> Iterator[list[Any]]:
+    """The rest of a read by page number from a fixed bound (for filters coarser than stamps)."""
+    bound = DeltaCursor(cursor.at_ms)
+    while True:
+        new = cursor.fresh(records, stamp, key)
+        if new:
+            yield new
+            cursor = cursor.after(new, stamp, key)
+        if len(records) < page_size:
+            return
+        page_number += 1
+        records = fetch(bound, page_number)

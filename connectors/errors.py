@@ -43,6 +43,13 @@ def vendor_message(body: Any) -> str | None:
     return "; ".join(parts) or None
 
 
+def plain_message(content_type: str | None, text: str, limit: int = 300) -> str | None:
+    """A short one-line text/plain error body is the vendor's message too (Xero answers a 404
+    with one line of text); HTML pages and long bodies are not messages."""
+    text = text.strip() if (content_type or "").lower().startswith("text/plain") else ""
+    return text if 0 < len(text) <= limit and "\n" not in text else None
+
+
 def correlation_id(headers: Mapping[str, str], body: Any) -> str | None:
     """The id the vendor's support asks for: a response header, else the error body's id."""
     for name in ("X-HubSpot-Correlation-Id", "Xero-Correlation-Id", "X-Correlation-Id",

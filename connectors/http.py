@@ -36,7 +36,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from connectors.errors import (BadResponse, Forbidden, NetworkError, NotFound, RateLimited,
                                ServerError, Unauthorized, UncertainWrite, ValidationRejected,
-                               VendorError, correlation_id, vendor_message)
+                               VendorError, correlation_id, plain_message, vendor_message)
 from connectors.oauth import Auth
 from connectors.ratelimit import REGISTRY, LimiterRegistry, RateLimiter, RateLimits
 
@@ -415,7 +415,8 @@ class VendorHttpClient:
             body = self._parse(response)
         except ValueError:
             body = None
-        message = redact(vendor_message(body) or "", self.auth.secrets()) or None
+        text = plain_message(response.headers.get("Content-Type"), response.text) if body is None else None
+        message = redact(vendor_message(body) or text or "", self.auth.secrets()) or None
         cid = correlation_id(response.headers, body)
         common = dict(status=status, correlation_id=cid, method=call.method,
                       path=call.template, detail=body)

@@ -22,6 +22,7 @@ from connectors.errors import NotFound, ValidationRejected
 from connectors.hubspot import RecordsById
 from connectors.http import RetryPolicy, VendorHttpClient
 from connectors.paging import chunked
+from connectors.pipedrive_budget import DailyBudget, token_cost
 from connectors.pipedrive_fields import Field, FieldSchema
 from connectors.pipedrive_lines import DealProducts, pages
 from connectors.ratelimit import PIPEDRIVE_LIMITS, RateLimiter, RateLimits
@@ -91,9 +92,10 @@ class PipedriveConnector:
                  retry: RetryPolicy = RetryPolicy(), transport: httpx.BaseTransport | None = None,
                  http: VendorHttpClient | None = None) -> None:
         self.tenant = tenant
+        self.budget = DailyBudget(transport)  # tokens left today, from every answer's header
         self.http = http or VendorHttpClient(
             self.vendor, base_url, tenant=tenant, auth=ApiTokenAuth(token), limits=limits,
-            retry=retry, pacer=pipedrive_pacer, transport=transport)
+            retry=retry, pacer=pipedrive_pacer, transport=self.budget)
         self._schemas: dict[str, FieldSchema] = {}
         self.lines = DealProducts(self.http, lambda: self.schema("products"))
 
@@ -148,7 +150,9 @@ class PipedriveConnector:
         marks the first record of the next page by its (update_time, id) — a keyset, not an
         offset — so a record changed while we page moves ahead of the marker and is met again
         instead of pushing unread ones behind it (the loss HubSpot's offset paging suffers).
-        Meeting it again is the duplicate this method drops: every id once per call. Should
+        Met again at its new time it is a new change and is yielded again; met again at the time
+        already yielded it is a duplicate, dropped: every version once per call. (Dropping every
+        id seen would lose that change for good once a later change moves the cursor past it.) Should
         Pipedrive refuse a cursor mid-read, the read resumes from the last change time seen
         (inclusive filter, ids already yielded skipped).
         """
@@ -159,7 +163,7 @@ class PipedriveConnector:
         if not 1 <= page_size <= MAX_PAGE:
             raise ValueError(f"Pipedrive list pages hold 1 to {MAX_PAGE} records")
         schema = self.schema(entity)
-        seen: set[str] = set()
+        seen: set[tuple[str, int]] = set()  # (id, update_time) versions yielded by this call
         lower = since_ms
         while True:
             params = {"updated_since": rfc3339(lower), "sort_by": "update_time",
@@ -170,9 +174,9 @@ class PipedriveConnector:
                     fresh = []
                     for raw in page:
                         stamp = self.modified_ms(object_type, {"properties": raw})
-                        if str(raw["id"]) in seen:
+                        if (str(raw["id"]), stamp) in seen:
                             continue
-                        seen.add(str(raw["id"]))
+                        seen.add((str(raw["id"]), stamp))
                         fresh.append(schema.record(raw))
                         resume = max(resume or stamp, stamp)
                     if fresh:
@@ -235,6 +239,8 @@ class PipedriveConnector:
         to retry like a read: it sets values, so applying it twice equals applying it once.
         Field names become hashes for custom fields; an unknown name fails that record alone,
         naming the field, as does a 4xx Pipedrive answers for it (with Pipedrive's message).
+        PATCHes the day's token budget cannot pay for are not started at all: `RateLimited`
+        (`connectors.pipedrive_budget`), rather than half a write-back and an empty budget.
         """
         if object_type == "line_items":
             raise ValueError("Pipedrive deal products are not updated by ledgerlink")
@@ -243,23 +249,28 @@ class PipedriveConnector:
             return []
         schema = self.schema(entity)
         current = self.batch_read(object_type, list(updates), [])
-        results = []
+        outcome: dict[str, WriteResult] = {}
+        patches: dict[str, dict] = {}
         for record_id, values in updates.items():
             key = str(record_id)
             if key not in current:
-                results.append(WriteResult(key=key, ok=False,
-                                           errors=(f"{entity[:-1]} {key} not found in Pipedrive",)))
+                outcome[key] = WriteResult(key=key, ok=False,
+                                           errors=(f"{entity[:-1]} {key} not found in Pipedrive",))
                 continue
             body, problems = schema.patch_body(current[key]["properties"], values)
             if problems:
-                results.append(WriteResult(key=key, ok=False, errors=tuple(problems)))
+                outcome[key] = WriteResult(key=key, ok=False, errors=tuple(problems))
+            elif body:
+                patches[key] = body
+            else:
+                outcome[key] = WriteResult(key=key, ok=True, target_id=key)
+        self.budget.afford(token_cost("PATCH", f"{V2}/{entity}/{{id}}") * len(patches),
+                           f"writing back {len(patches)} {entity}")
+        for key, body in patches.items():
+            try:
+                self.http.request("PATCH", f"{V2}/{entity}/{key}", json_body=body, read=True)
+            except (ValidationRejected, NotFound) as err:
+                outcome[key] = WriteResult(key=key, ok=False, errors=(err.vendor_message or str(err),))
                 continue
-            if body:
-                try:
-                    self.http.request("PATCH", f"{V2}/{entity}/{key}", json_body=body, read=True)
-                except (ValidationRejected, NotFound) as err:
-                    results.append(WriteResult(key=key, ok=False,
-                                               errors=(err.vendor_message or str(err),)))
-                    continue
-            results.append(WriteResult(key=key, ok=True, target_id=key))
-        return results
+            outcome[key] = WriteResult(key=key, ok=True, target_id=key)
+        return [outcome[str(record_id)] for record_id in updates]

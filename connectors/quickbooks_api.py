@@ -12,14 +12,15 @@ Everything goes through the shared `VendorHttpClient` (retries, typed errors, li
   answer is answered by QBO from its first response, while a changed body is a new request;
 * change reads use a keyset over `MetaData.LastUpdatedTime` (≥ the newest time seen, skipping ids
   already yielded at that second) rather than STARTPOSITION alone, which skips records when others
-  change while the pages are read. QBO writes times in whole seconds, so `since` is inclusive.
+  change while the pages are read; only a page full of one second is walked by STARTPOSITION, and
+  walked again until nothing new turns up. QBO writes times in whole seconds, so `since` is inclusive.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -110,27 +111,60 @@ class QuickBooksApi:
 
     def changed_pages(self, entity: str, since: datetime | None, page_size: int,
                       condition: str = "") -> Iterator[list[dict[str, Any]]]:
-        """Pages of `entity` changed at or after `since`, oldest change first (keyset paging)."""
-        cursor, start, at_cursor = since, 1, set()
-        if cursor is not None:
-            cursor = datetime.fromisoformat(query_time(cursor))
+        """Pages of `entity` changed at or after `since`, oldest change first (keyset paging).
+
+        Each page is a fresh query from the newest second seen (ids already yielded at that second
+        skipped). A whole page inside one second is walked by STARTPOSITION (`_walk_second`), then
+        the read goes on strictly after that second.
+        """
+        lower = datetime.fromisoformat(query_time(since)) if since is not None else None
+        op, seen = ">=", set[str]()  # seen: ids yielded whose change time is `lower`
         while True:
-            clauses = [c for c in (condition, cursor and f"MetaData.LastUpdatedTime >= "
-                                                         f"{query_literal(query_time(cursor))}") if c]
-            where = f" where {' and '.join(clauses)}" if clauses else ""
-            rows = self.query(f"select * from {entity}{where} ORDERBY MetaData.LastUpdatedTime "
-                              f"STARTPOSITION {start} MAXRESULTS {page_size}").get(entity) or []
-            fresh = [r for r in rows if not (updated_at(r) == cursor and str(r["Id"]) in at_cursor)]
+            rows = self._changed(entity, condition, lower, op, 1, page_size)
+            fresh = [r for r in rows if not (updated_at(r) == lower and str(r["Id"]) in seen)]
             if fresh:
                 yield fresh
             if len(rows) < page_size:
                 return
             newest = updated_at(rows[-1])
-            if newest == cursor:
-                start += page_size  # a whole page inside one second: page within it
+            if newest != lower:
+                lower, op = newest, ">="
+                seen = {str(r["Id"]) for r in rows if updated_at(r) == newest}
+                continue
+            seen |= {str(r["Id"]) for r in rows}  # a whole page inside the second `lower`
+            seen = yield from self._walk_second(entity, condition, lower, page_size, seen)
+            op = ">"
+
+    def _walk_second(self, entity: str, condition: str, at: datetime, page_size: int,
+                     seen: set[str]) -> Generator[list[dict[str, Any]], None, set[str]]:
+        """Every record changed within the second `at`, by STARTPOSITION, minus `seen`.
+
+        Positions shift under the reader: a record of that second changed meanwhile leaves it, and
+        every record behind it moves up one place, so the next page would start one record late.
+        The second is walked again from the start until a pass finds nothing new.
+        """
+        start, found = 1 + page_size, True  # the first page was the caller's
+        while True:
+            rows = self._changed(entity, condition, at, ">=", start, page_size)
+            same = [r for r in rows if updated_at(r) == at]
+            fresh = [r for r in same if str(r["Id"]) not in seen]
+            if fresh:
+                yield fresh
+                seen, found = seen | {str(r["Id"]) for r in fresh}, True
+            if len(rows) == page_size and len(same) == len(rows):
+                start += page_size
+            elif found:
+                start, found = 1, False
             else:
-                cursor, start, at_cursor = newest, 1, set()
-            at_cursor |= {str(r["Id"]) for r in rows if updated_at(r) == cursor}
+                return seen
+
+    def _changed(self, entity: str, condition: str, lower: datetime | None, op: str, start: int,
+                 page_size: int) -> list[dict[str, Any]]:
+        clauses = [c for c in (condition, lower and f"MetaData.LastUpdatedTime {op} "
+                                                    f"{query_literal(query_time(lower))}") if c]
+        where = f" where {' and '.join(clauses)}" if clauses else ""
+        return self.query(f"select * from {entity}{where} ORDERBY MetaData.LastUpdatedTime "
+                          f"STARTPOSITION {start} MAXRESULTS {page_size}").get(entity) or []
 
     def cdc_allowed(self, since: datetime | None) -> bool:
         return since is not None and since >= datetime.now(timezone.utc) - CDC_LOOK_BACK

@@ -59,8 +59,14 @@ def parse_xero_date(value: str | None) -> datetime | None:
 
 
 def xero_pacer(headers: httpx.Headers, limiter: RateLimiter) -> None:
-    """Fold Xero's remaining minute and day counts into our limiter."""
-    for header, window in (("X-MinLimit-Remaining", 60.0), ("X-DayLimit-Remaining", 86_400.0)):
+    """Fold Xero's remaining minute and day counts into our limiter's shortest and longest window.
+
+    By position, not by length: a budget configured with a margin (a 61-second minute) or on a
+    compressed clock would otherwise never match 60.0 and the server's count would be ignored."""
+    windows = sorted(w.seconds for w in limiter.limits.windows)
+    if not windows:
+        return
+    for header, window in (("X-MinLimit-Remaining", windows[0]), ("X-DayLimit-Remaining", windows[-1])):
         value = headers.get(header)
         if value and value.lstrip("-").isdigit():
             limiter.sync_remaining(window, int(value))

@@ -2,7 +2,7 @@
 
 Real vendors fail in a handful of ways that matter to an integration: an error status before
 anything happened (5xx), throttling (429, with or without Retry-After), a timeout-like delay, a
-body that cannot be parsed, and the nasty one — the write was committed but the client never
+body that cannot be parsed (or is not JSON at all: a proxy's or maintenance page's HTML), and the nasty one — the write was committed but the client never
 learnt it (`commit_then_fail`). Rules fire in a fixed, countable pattern (`skip` the first M
 matching calls, then fire `times` times), or from a seeded random stream, so a test that
 provokes a failure is reproducible to the call.
@@ -15,7 +15,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("status", "rate_limit", "commit_then_fail", "slow", "malformed_json")
+KINDS = ("status", "rate_limit", "commit_then_fail", "slow", "malformed_json", "wrong_content_type")
 
 
 class FaultRuleError(ValueError):
@@ -78,7 +78,8 @@ class Fault:
 
 
 def _default_status(kind: str) -> int:
-    return {"rate_limit": 429, "commit_then_fail": 500, "malformed_json": 200}.get(kind, 503)
+    return {"rate_limit": 429, "commit_then_fail": 500, "malformed_json": 200,
+            "wrong_content_type": 200}.get(kind, 503)
 
 
 def _parse_kind(token: str) -> tuple[str, int | None]:

@@ -26,6 +26,7 @@ log = logging.getLogger("connectors.sandbox")
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+MAINTENANCE_PAGE = "<html><head><title>Down for maintenance</title></head><body>Back soon.</body></html>"
 
 
 def json_bytes_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None,
@@ -179,6 +180,9 @@ class Gateway:
             if "retry-after" in response.headers:
                 del response.headers["retry-after"]
             response = self._retry_after(response, fault)
+            return self._with_headers(response, verdict.headers), False, kind
+        if fault and fault.kind == "wrong_content_type":  # a proxy's maintenance page, not the API
+            response = Response(MAINTENANCE_PAGE, status_code=fault.status, media_type="text/html")
             return self._with_headers(response, verdict.headers), False, kind
         if fault and fault.kind == "slow":
             await asyncio.sleep(fault.delay_s)

@@ -118,6 +118,10 @@ class XeroGateway(Gateway):
         return response
 
     def error_status(self, status: int) -> Response:
+        if status == 404:  # Xero's 404 is plain text, whatever the route
+            response = Response(NOT_FOUND_TEXT, status_code=404, media_type="text/plain")
+            response.headers["Xero-Correlation-Id"] = str(uuid.uuid4())
+            return response
         titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
                   504: "Gateway Timeout", 429: "Too Many Requests"}
         return problem(status, titles.get(status, "Error"), "An error occurred in Xero. Check the API "

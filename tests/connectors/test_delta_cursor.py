@@ -53,3 +53,24 @@ def test_a_full_page_sharing_one_millisecond_is_walked_by_page_number():
     vendor = Vendor({**{f"s{n:02d}": 7 for n in range(7)}, "z": 9})
     seen = [r for page in keyset_pages(lambda c, p: vendor.fetch(c, p, 3), STAMP, KEY, 3) for r in page]
     assert [k for k, _ in seen] == [f"s{n:02d}" for n in range(7)] + ["z"]
+
+
+def test_records_leaving_a_shared_millisecond_mid_walk_hide_nobody():
+    """Two records read on page 1 change while the walk is on page 2: everything behind them moves
+    up two places, so page 3 would start two records late ("s06" and "m" never met)."""
+    vendor = Vendor({**{f"s{n:02d}": 7 for n in range(7)}, "m": 8, "z": 9})
+    seen = []
+    for page in keyset_pages(lambda c, p: vendor.fetch(c, p, 3), STAMP, KEY, 3):
+        seen.extend(page)
+        if len(seen) == 6:
+            vendor.records["s00"], vendor.records["s01"] = 100, 101
+    assert len(seen) == len(set(seen)), "a version delivered twice"
+    assert set(vendor.records.items()) <= set(seen), "a latest change never delivered"
+
+
+def test_a_filter_coarser_than_the_stamps_is_walked_by_page_number():
+    """A vendor that filters by the second but stamps milliseconds answers with older records."""
+    vendor = Vendor({**{f"s{n:02d}": 1000 + n for n in range(7)}, "z": 2500})
+    coarse = lambda c, p: [r for r in vendor.fetch(type(c)(c.at_ms // 1000 * 1000), p, 3)]  # noqa: E731
+    seen = [r for page in keyset_pages(coarse, STAMP, KEY, 3, DeltaCursor(1003)) for r in page]
+    assert [k for k, _ in seen] == ["s03", "s04", "s05", "s06", "z"]

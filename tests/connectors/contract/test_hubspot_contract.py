@@ -1,0 +1,6 @@
+"""HubSpot keeps the CRM connector contract (`crm_suite`) against its sandbox."""
+
+from contract.crm_suite import crm_contract_tests
+from contract.harness_hubspot import HubSpotHarness
+
+TestHubSpotContract = crm_contract_tests(HubSpotHarness)
