@@ -27,6 +27,7 @@ from ledgerlink.model import Invoice, Party, WriteResult
 @runtime_checkable
 class CrmConnector(Protocol):
     vendor: str
+    change_time_resolution_ms: int  # 1 when change times are stamped in ms; 1000 for whole seconds
 
     @property
     def stats(self) -> Any:
@@ -63,6 +64,7 @@ class CrmConnector(Protocol):
 @runtime_checkable
 class AccountingConnector(Protocol):
     vendor: str
+    change_time_resolution_ms: int
     max_batch: int  # invoices or contacts per create call (Xero 50, QuickBooks 30)
 
     @property

@@ -73,6 +73,7 @@ class HubSpotConnector:
     """One HubSpot account (private-app token) for one ledgerlink tenant."""
 
     vendor = "hubspot"
+    change_time_resolution_ms = 1  # change times are stamped in milliseconds
 
     def __init__(self, base_url: str, token: str, tenant: str, *,
                  http: VendorHttpClient | None = None,

@@ -86,6 +86,7 @@ class PipedriveConnector:
     """One Pipedrive company (API token) for one ledgerlink tenant."""
 
     vendor = "pipedrive"
+    change_time_resolution_ms = 1000  # change times are stamped in whole seconds
 
     def __init__(self, base_url: str, token: str | SecretStr, tenant: str, *,
                  limits: Mapping[str, RateLimits] | None = PIPEDRIVE_LIMITS,

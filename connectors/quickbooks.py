@@ -38,6 +38,7 @@ class QuickBooksConnector:
     """One QuickBooks Online company (realm) over OAuth2 with rotating refresh tokens."""
 
     vendor = "quickbooks"
+    change_time_resolution_ms = 1000  # change times are stamped in whole seconds
     max_batch = 30
 
     def __init__(self, base_url: str, realm_id: str, token_store: TokenStore, client_id: str,

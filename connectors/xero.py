@@ -156,6 +156,7 @@ class XeroConnector:
     """One Xero organisation (tenant) over OAuth2 with rotating refresh tokens."""
 
     vendor = "xero"
+    change_time_resolution_ms = 1  # change times are stamped in milliseconds
     max_batch = MAX_BATCH
 
     def __init__(self, base_url: str, tenant_id: str, token_store: TokenStore, client_id: str,

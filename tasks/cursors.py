@@ -8,7 +8,7 @@ carries `updated_at`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from connectors.delta import DeltaCursor
@@ -19,9 +19,17 @@ def read_cursor(ctx, key: str) -> DeltaCursor:
     return DeltaCursor.decode(ctx.store.cursors.get(ctx.tenant.name, key))
 
 
-def _save(ctx, key: str, before: DeltaCursor, after: DeltaCursor) -> DeltaCursor:
-    if after != before:
-        ctx.store.cursors.set(ctx.tenant.name, key, after.encode())
+def _save(ctx, key: str, before: DeltaCursor, after: DeltaCursor, resolution_ms: int = 1) -> DeltaCursor:
+    """Persist `after`, unless the vendor stamps changes coarsely (Pipedrive and QuickBooks: whole
+    seconds) and its newest second may still be open: an edit later in that same second would keep
+    the stamp the cursor holds as delivered and be lost. Then the stored cursor stops a second short
+    (those few records are read again next run, harmlessly) while this run goes on with `after`."""
+    if after == before:
+        return after
+    stored = after
+    if resolution_ms > 1 and epoch_ms(datetime.now(timezone.utc)) - after.at_ms < 2 * resolution_ms:
+        stored = DeltaCursor(max(after.at_ms - resolution_ms, before.at_ms))
+    ctx.store.cursors.set(ctx.tenant.name, key, stored.encode())
     return after
 
 
@@ -32,7 +40,7 @@ def fresh_crm(ctx, cursor: DeltaCursor, object_type: str, page: list[dict]) -> l
 def advance_crm_cursor(ctx, key: str, object_type: str, page: list[dict], cursor: DeltaCursor) -> DeltaCursor:
     """The page's records are handled and their writes durable: move past them."""
     return _save(ctx, key, cursor, cursor.after(page, lambda r: ctx.crm.modified_ms(object_type, r),
-                                                lambda r: str(r["id"])))
+                                                lambda r: str(r["id"])), ctx.crm.change_time_resolution_ms)
 
 
 def ledger_stamp(record) -> int:
@@ -44,7 +52,8 @@ def fresh_ledger(cursor: DeltaCursor, page: list) -> list:
 
 
 def advance_ledger_cursor(ctx, key: str, page: list, cursor: DeltaCursor) -> DeltaCursor:
-    return _save(ctx, key, cursor, cursor.after(page, ledger_stamp, lambda r: r.id))
+    return _save(ctx, key, cursor, cursor.after(page, ledger_stamp, lambda r: r.id),
+                 ctx.accounting.change_time_resolution_ms)
 
 
 @dataclass(frozen=True)
