@@ -96,7 +96,7 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
     if tenant_name not in tenants:
         raise KeyError(f"unknown tenant {tenant_name!r} (known: {', '.join(sorted(tenants)) or 'none'})")
     tenant = tenants[tenant_name]
-    spec = load_spec(handoff, tenant.overrides.get(handoff))
+    spec = load_spec(handoff, tenant.spec_overrides(handoff))
     store = store or open_store()
     ctx = HandoffContext(tenant=tenant, spec=spec, store=store, crm=crm_connector(tenant),
                          accounting=accounting_connector(tenant, store), run_id=run_id)
@@ -108,7 +108,7 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
     if run_alive is not None:
         ctx.run_alive = run_alive
     ctx.customer_spec = spec if spec.kind == "sync-customers" else load_spec(
-        "contact-to-accounting-contact", tenant.overrides.get("contact-to-accounting-contact"))
+        "contact-to-accounting-contact", tenant.spec_overrides("contact-to-accounting-contact"))
     return ctx
 
 
