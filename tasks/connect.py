@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from connectors.contract import AccountingConnector, CrmConnector
 from connectors.oauth import TokenSet
+from ledgerlink.config_versions import versions_for
 from ledgerlink.spec import load_spec
 from ledgerlink.store import Store, open_store
 from ledgerlink.timestamps import as_utc
@@ -97,9 +98,10 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
         raise KeyError(f"unknown tenant {tenant_name!r} (known: {', '.join(sorted(tenants)) or 'none'})")
     tenant = tenants[tenant_name]
     spec = load_spec(handoff, tenant.spec_overrides(handoff))
-    store = store or open_store()
+    config = versions_for(tenant, handoff)
+    store = (store or open_store()).for_config(config.id)  # audit events and write intents carry the version
     ctx = HandoffContext(tenant=tenant, spec=spec, store=store, crm=crm_connector(tenant),
-                         accounting=accounting_connector(tenant, store), run_id=run_id)
+                         accounting=accounting_connector(tenant, store), run_id=run_id, config=config)
     if tenant.rate_limits and tenant.shared_limits:
         from connectors.shared_limits import share_across_workers
 
