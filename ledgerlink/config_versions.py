@@ -43,9 +43,24 @@ CUSTOMER_HANDOFF = "contact-to-accounting-contact"
 SHORT = 12  # hex digits of the combined id (48 bits: collisions among one tenant's versions are not a concern)
 
 
+def _typed(value: Any) -> str:
+    """Text for a YAML value JSON has no type for (a date, an int mapping key): tagged with its type,
+    so `1:` and `"1":`, or a date and the same date as text, stay different."""
+    return value if isinstance(value, str) else f"!{type(value).__name__} {value}"
+
+
+def _plain(data: Any) -> Any:
+    """Parsed YAML with every mapping key as (typed) text and keys in order, ready to serialise."""
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in sorted((_typed(k), v) for k, v in data.items())}
+    if isinstance(data, (list, tuple)):
+        return [_plain(item) for item in data]
+    return data
+
+
 def canonical(data: Any) -> str:
     """The serialisation that is hashed: JSON, keys sorted, no insignificant whitespace."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(_plain(data), separators=(",", ":"), ensure_ascii=False, default=_typed)
 
 
 def content_hash(data: Any) -> str:
@@ -59,12 +74,12 @@ class ConfigPart:
     kind: str  # spec | suite | mapping
     name: str  # e.g. won-deal-to-invoice · won_deal_to_invoice.yaml · won-deal-to-invoice crm.hubspot
     hash: str  # sha256 hex of `canonical(data)`
-    content: str  # the parsed data as sorted YAML: what was hashed, readable and diffable later
+    content: str  # what was hashed, as YAML with sorted keys: readable, and diffable against another version
     source: str  # the file(s) it comes from, for messages that say what to look at
 
     @classmethod
     def of(cls, kind: str, name: str, data: Any, source: str) -> "ConfigPart":
-        text = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, default_flow_style=False)
+        text = yaml.safe_dump(_plain(data), sort_keys=False, allow_unicode=True, default_flow_style=False)
         return cls(kind, name, content_hash(data), text, source)
 
 
