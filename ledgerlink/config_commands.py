@@ -64,7 +64,7 @@ def _history(args, store, user_error) -> int:
             print(f"tenant {row.tenant} · {row.name}" + (f" · in effect now: {now}{unseen}" if now else ""))
         checked = f"checked {_when(row.checked_at)}" if row.checked_at else "NOT CHECKED"
         first = f"first used {_when(row.first_used_at)}" if row.first_used_at else "not used yet"
-        print(f"  {'*' if now == row.hash else ' '} {row.hash}  {first:<33} {checked}")
+        print(f"  {'*' if now == row.hash else ' '} {row.hash}  {first:<36} {checked}")
         older = rows[index + 1] if index + 1 < len(rows) and (rows[index + 1].tenant, rows[index + 1].name) == group \
             else None
         for line in _part_lines(json.loads(row.content), json.loads(older.content) if older else None):

@@ -114,8 +114,12 @@ def require_checked(tenant: Tenant, versions: ConfigVersions, history) -> None:
     if not tenant.require_checked_config or history.is_checked(versions):
         return
     parts = history.unchecked_parts(versions)
-    what = ("not checked: " + "; ".join(f"{p.kind} {p.name} ({p.source})" for p in parts) if parts
-            else "each part was checked, but never in this combination")
+    if len(parts) == len(versions.parts):
+        what = "none of its spec, suite and mapping versions has been checked yet"
+    elif parts:
+        what = "not checked: " + "; ".join(f"{p.kind} {p.name} ({p.source})" for p in parts)
+    else:
+        what = "each part was checked, but never in this combination"
     raise ConfigNotChecked(
         f"{versions.handoff} for tenant {tenant.name} refused: configuration version {versions.id} has not passed "
         f"config check ({what}); check it with: ledgerlink config check --tenant {tenant.name} "
@@ -148,13 +152,15 @@ def _also_used(tenant: Tenant, own: SpecSource) -> list[tuple[SpecSource, bool]]
 
 
 def _parts(source: SpecSource, tenant: Tenant, gated: bool) -> list[ConfigPart]:
-    name, data, system = _name(source), source.data, tenant.crm.system
-    where = shown(source.path) + _overridden_in(source)
-    parts = [ConfigPart.of("spec", name, {k: v for k, v in data.items() if k != "crm"}, where)]
+    name, data, system, path = _name(source), source.data, tenant.crm.system, shown(source.path)
+    overrides = source.overrides or {}
+    parts = [ConfigPart.of("spec", name, {k: v for k, v in data.items() if k != "crm"},
+                           path + _overridden_in(source, any(key != "crm" for key in overrides)))]
     crm = data.get("crm")
     if isinstance(crm, dict) and system in crm:
+        touched = system in (overrides.get("crm") or {})
         parts.append(ConfigPart.of("mapping", f"{name} crm.{system}", crm[system],
-                                   f"{shown(source.path)} crm.{system}{_overridden_in(source)}"))
+                                   f"{path} crm.{system}{_overridden_in(source, touched)}"))
     if gated and data.get("expectations"):
         suite = project_root() / "expectations" / str(data["expectations"])
         if not suite.is_file():
@@ -168,9 +174,10 @@ def _name(source: SpecSource) -> str:
     return str(source.data.get("name") or source.path.stem.replace("_", "-"))
 
 
-def _overridden_in(source: SpecSource) -> str:
+def _overridden_in(source: SpecSource, touched: bool) -> str:
+    """Where a part's tenant overrides are, for messages: only when they touch the part."""
     overrides = source.overrides
-    if not overrides:
+    if not (overrides and touched):
         return ""
     tenants_file = getattr(overrides, "source", None)
     whose = f"tenant {overrides.tenant}'s overrides" if getattr(overrides, "tenant", None) else "tenant overrides"

@@ -68,7 +68,7 @@ def test_require_checked_config_refuses_until_config_check_passed_the_version(ac
         acme.run()
     message = str(refused.value)
     assert "\n" not in message and message.startswith("won-deal-to-invoice for tenant acme refused: ")
-    assert "suite won_deal_to_invoice.yaml (expectations/won_deal_to_invoice.yaml)" in message
+    assert "(none of its spec, suite and mapping versions has been checked yet)" in message
     assert message.endswith("ledgerlink config check --tenant acme --handoff won-deal-to-invoice")
     assert store.runs.recent("acme") == [] and acme.pair.calls() == 0  # refused before touching either system
 

@@ -94,6 +94,12 @@ def test_a_tenant_override_changes_the_spec_or_the_mapping_it_touches():
     mapping = versions_for(tenant(overrides={"won-deal-to-invoice": {"crm": {"hubspot": {"deal": {
         "owner_id": "deal.acme_owner"}}}}}), "won-deal-to-invoice")
     assert changed(base, mapping) == {("mapping", "won-deal-to-invoice crm.hubspot")}
+    sources = {(p.kind, p.name): p.source for p in review.parts + mapping.parts}  # later wins: `mapping`'s
+    assert sources[("mapping", "won-deal-to-invoice crm.hubspot")] == \
+        "flows/specs/won_deal_to_invoice.yaml crm.hubspot with tenant acme's overrides"
+    assert sources[("spec", "won-deal-to-invoice")] == "flows/specs/won_deal_to_invoice.yaml"  # crm only: not the spec
+    assert {p.name: p.source for p in review.parts}["won-deal-to-invoice"] == \
+        "flows/specs/won_deal_to_invoice.yaml with tenant acme's overrides"
 
 
 def test_another_crm_s_mapping_is_not_part_of_this_tenant_s_version():
