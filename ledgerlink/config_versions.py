@@ -52,7 +52,8 @@ def _typed(value: Any) -> str:
 def _plain(data: Any) -> Any:
     """Parsed YAML with every mapping key as (typed) text and keys in order, ready to serialise."""
     if isinstance(data, dict):
-        return {key: _plain(value) for key, value in sorted((_typed(k), v) for k, v in data.items())}
+        typed = sorted(((_typed(key), value) for key, value in data.items()), key=lambda item: item[0])
+        return {key: _plain(value) for key, value in typed}
     if isinstance(data, (list, tuple)):
         return [_plain(item) for item in data]
     return data
