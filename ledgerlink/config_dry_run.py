@@ -25,6 +25,7 @@ import yaml
 # The handoff flows run for real against the sandboxes (nothing real is written: the systems and
 # the store are throw-away). Once they take the lead's `dry_run` parameter, this is the one line:
 DRY_RUN: dict = {}  # -> {"dry_run": True}
+# (The reconciliation is not a handoff flow: it runs as it is, its safe fixes landing in the sandboxes.)
 
 FLOWS = {
     "contact-to-accounting-contact": ("flows.contact_to_accounting_contact", "contact_to_accounting_contact"),
@@ -69,14 +70,15 @@ def run_one(handoff: str, tenant: str) -> dict:
 
     if handoff in FLOWS:
         module, attribute = FLOWS[handoff]
-        flow, arguments = getattr(importlib.import_module(module), attribute), {}
+        flow = getattr(importlib.import_module(module), attribute)
+        arguments = {} if handoff == "reconciliation" else DRY_RUN
     else:  # a declared update-linked spec, by path
         from flows.linked_update import declared_handoff
 
-        flow, arguments = declared_handoff, {"handoff": handoff}
+        flow, arguments = declared_handoff, {"handoff": handoff, **DRY_RUN}
     try:
         with tags("config-check", f"tenant:{tenant}"):
-            result = flow(tenant=tenant, **arguments, **DRY_RUN)
+            result = flow(tenant=tenant, **arguments)
     except Exception as error:  # the check reports it; the flow run's logs keep the detail
         return {"status": "failed", "error": " ".join(f"{type(error).__name__}: {error}".split())[:500]}
     return {"status": result.get("status", "completed"), "name": result.get("handoff", handoff),
