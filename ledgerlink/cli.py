@@ -112,6 +112,15 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--invoice", help="invoice number, e.g. INV-0001")
     audit.add_argument("--customer")
     audit.add_argument("--verify", action="store_true", help="check the hash chain of --tenant")
+
+    config = commands.add_parser("config", help="configuration versions: check changes before they take effect")
+    config_commands = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = config_commands.add_parser("check", help="validate specs (with tenant overrides) and suites; dry-run "
+                                                     "new versions against sandboxes and record them as checked")
+    history = config_commands.add_parser("history", help="configuration versions each handoff used, newest first")
+    for sub in (check, history):
+        sub.add_argument("--tenant", help="one tenant (default: every tenant)")
+        sub.add_argument("--handoff", help="one handoff (default: every handoff of the tenant)")
     return parser
 
 

@@ -41,12 +41,21 @@ def cmd_run(args) -> int:
         if args.tenant not in tenants:
             raise UserError(f"unknown tenant {args.tenant!r} in {tenants_path()} "
                             f"(known: {', '.join(sorted(tenants)) or 'none'})")
+        _refuse_unchecked_config(tenants[args.tenant], args.handoff)
         result = _run_flow(spec, args)
     except (SpecError, TenantError, KeyError) as err:
         raise UserError(str(err).strip("'\"")) from None
     print(RunReport(**result).text())
     _wait_for_local_approvals()
     return 0 if result["status"] == "completed" else 1
+
+
+def _refuse_unchecked_config(tenant, handoff: str) -> None:
+    """The flow refuses unchecked configuration itself; saying so here spares starting Prefect for it."""
+    from ledgerlink.config_versions import require_checked, versions_for
+
+    if tenant.require_checked_config:
+        require_checked(tenant, versions_for(tenant, handoff), _store().config_history)
 
 
 def _wait_for_local_approvals() -> None:
@@ -262,6 +271,12 @@ def cmd_slack(args) -> int:
           "(set it as the Slack app's Request URL, behind HTTPS)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def cmd_config(args) -> int:
+    from ledgerlink.config_commands import cmd_config
+
+    return cmd_config(args, _store(), UserError)
 
 
 def cmd_audit(args) -> int:

@@ -1,11 +1,12 @@
 """Handoff specs: a handoff is declared in YAML, loaded and validated here with errors that name
-the file and the field, so an engineer adds a handoff by writing declarations, not code.
+the file, the line and the field, so an engineer adds a handoff by writing declarations, not code.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -15,6 +16,7 @@ from ledgerlink.model import DealStatus, InvoiceStatus, TaxTreatment
 from ledgerlink.review_spec import REVIEW_FACTS, Review
 from ledgerlink.scope_spec import Scope
 from ledgerlink.settings import project_root
+from ledgerlink.yaml_lines import child, line_of, load_located
 
 SPEC_DIR = project_root() / "flows" / "specs"
 
@@ -160,17 +162,51 @@ def _merged(base: dict, changes: dict) -> dict:
     return merged
 
 
-def load_spec(name_or_path: str | Path, overrides: dict | None = None):
-    """Load `flows/specs/<name>.yaml` (or a path) and validate it, naming file and field on error.
+@dataclass(frozen=True)
+class SpecSource:
+    """A spec's YAML as it takes effect (the tenant's overrides merged in), with where each part came
+    from: errors point at the line that holds the bad value, config versions hash `data`."""
 
-    `overrides` (a tenant's `overrides: {<handoff>: {...}}`) are merged in before validation, key by
-    key, so a tenant can change e.g. `review.channel` or `invoice.account_code` and nothing else;
-    a bad override fails the same validation, naming the field.
+    path: Path
+    data: dict
+    node: yaml.Node | None
+    overrides: dict | None = None
 
-    The spec's `kind` chooses its schema: `create-invoices` (HandoffSpec), `update-linked`
-    (ledgerlink.linked_spec), `sync-customers` (ledgerlink.customer_spec) or `reconcile`
-    (ledgerlink.recon_spec).
-    """
+    def problem(self, loc: Sequence, text: str) -> str:
+        """One located problem, `<file>:<line>: <field>: <problem>`; `loc` is a path of keys and list
+        indexes as pydantic reports it. A value from the tenant's overrides is located in the tenants
+        file (when the overrides know it: `SpecOverrides`) and says whose override it is."""
+        name = ".".join(str(part) for part in loc)
+        field = [part for part in loc if part != "[key]"]  # pydantic's marker for a bad mapping key
+        if not (self.overrides and _overridden(self.node, self.overrides, field)):
+            return f"{_at(self.path, line_of(self.node, field))}: {name}: {text}"
+        source = getattr(self.overrides, "source", None)
+        line = line_of(getattr(self.overrides, "node", None), field) if source else None
+        tenant = getattr(self.overrides, "tenant", None)
+        whose = f"tenant {tenant}'s override" if tenant else "a tenant override"
+        return f"{_at(source or self.path, line)}: {name}: {text} ({whose} of {self.path.name})"
+
+
+def _at(path: Path, line: int | None) -> str:
+    return f"{path}:{line}" if line else str(path)
+
+
+def _overridden(node: yaml.Node | None, overrides: dict, field: Sequence) -> bool:
+    """Does the value at `field` (or the mapping a missing `field` belongs in) come from the overrides
+    rather than the spec file (`node`)? Overrides replace every value but a mapping, which they merge
+    key by key (`_merged`); a key only the overrides have is theirs."""
+    here = overrides
+    for part in field:
+        if not isinstance(here, dict) or part not in here:
+            return False
+        here, node = here[part], child(node, part)
+        if node is None or not isinstance(here, dict):
+            return True
+    return True
+
+
+def read_spec(name_or_path: str | Path, overrides: dict | None = None) -> SpecSource:
+    """The spec's YAML with the overrides merged in; a missing file or bad YAML is a SpecError."""
     path = Path(name_or_path)
     if not path.suffix:
         path = SPEC_DIR / f"{str(name_or_path).replace('-', '_')}.yaml"
@@ -178,13 +214,30 @@ def load_spec(name_or_path: str | Path, overrides: dict | None = None):
         known = ", ".join(sorted(p.stem.replace("_", "-") for p in SPEC_DIR.glob("*.yaml")))
         raise SpecError(f"no handoff spec {str(name_or_path)!r} (known handoffs: {known})")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data, node = load_located(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise SpecError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a handoff spec must be a mapping at the top level")
     if overrides:
         data = _merged(data, overrides)
+    return SpecSource(path, data, node, overrides or None)
+
+
+def load_spec(name_or_path: str | Path, overrides: dict | None = None):
+    """Load `flows/specs/<name>.yaml` (or a path) and validate it; an error names file, line and field.
+
+    `overrides` (a tenant's `overrides: {<handoff>: {...}}`) are merged in before validation, key by
+    key, so a tenant can change e.g. `review.channel` or `invoice.account_code` and nothing else;
+    a bad override fails the same validation, naming the field and its line in the tenants file
+    (when the overrides are a `SpecOverrides`, as `Tenant.spec_overrides` gives them).
+
+    The spec's `kind` chooses its schema: `create-invoices` (HandoffSpec), `update-linked`
+    (ledgerlink.linked_spec), `sync-customers` (ledgerlink.customer_spec) or `reconcile`
+    (ledgerlink.recon_spec).
+    """
+    source = read_spec(name_or_path, overrides)
+    path, data = source.path, source.data
     from ledgerlink.customer_spec import CustomerSyncSpec
     from ledgerlink.linked_spec import LinkedUpdateSpec
     from ledgerlink.recon_spec import ReconciliationSpec
@@ -193,14 +246,11 @@ def load_spec(name_or_path: str | Path, overrides: dict | None = None):
              "reconcile": ReconciliationSpec}
     kind = data.get("kind", "create-invoices")
     if kind not in kinds:
-        raise SpecError(f"{path}: kind: {kind!r} is not one of {', '.join(kinds)}")
+        raise SpecError(source.problem(["kind"], f"{kind!r} is not one of {', '.join(kinds)}"))
     try:
         spec = kinds[kind](**data, path=path)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in err.errors()
-        )
-        raise SpecError(f"{path}: {problems}") from None
+        raise SpecError("; ".join(source.problem(error["loc"], error["msg"]) for error in err.errors())) from None
     if spec.expectations_path is not None and not spec.expectations_path.is_file():
-        raise SpecError(f"{path}: expectations: no suite file {spec.expectations_path}")
+        raise SpecError(source.problem(["expectations"], f"no suite file {spec.expectations_path}"))
     return spec

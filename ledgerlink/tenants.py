@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from ledgerlink.money import check_currency, MoneyError
+from ledgerlink.yaml_lines import SpecOverrides, child, load_located
 
 
 class TenantError(ValueError):
@@ -132,6 +133,19 @@ class Tenant(_Strict):
     shared_limits: bool = Field(default=False, description=(
         "enforce the vendor budgets across workers through the Prefect server's global concurrency limits"))
     slack: SlackConnection | None = None
+    require_checked_config: bool = Field(default=False, description=(
+        "refuse to run a handoff with a spec, suite or mapping version `ledgerlink config check` has not passed"))
+    _source: Path | None = PrivateAttr(default=None)  # the tenants file, for errors that name a line
+    _overrides_node: yaml.Node | None = PrivateAttr(default=None)
+
+    def spec_overrides(self, handoff: str) -> SpecOverrides | None:
+        """This tenant's overrides of `handoff`, knowing their lines in the tenants file (`load_spec`
+        then reports a bad override where it is written)."""
+        values = self.overrides.get(handoff)
+        if values is None:
+            return None
+        return SpecOverrides(values, source=self._source, node=child(self._overrides_node, handoff),
+                             tenant=self.name, handoff=handoff)
 
     @field_validator("currencies")
     @classmethod
@@ -146,9 +160,10 @@ def load_tenants(path: Path) -> dict[str, Tenant]:
     if not path.is_file():
         raise TenantError(f"no tenants file at {path} (set LEDGERLINK_TENANTS or see README 'Real accounts')")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data, node = load_located(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise TenantError(f"{path}: not valid YAML: {err}") from None
+    data = data or {}
     tenants: dict[str, Tenant] = {}
     for name, body in (data.get("tenants") or {}).items():
         try:
@@ -156,6 +171,8 @@ def load_tenants(path: Path) -> dict[str, Tenant]:
         except ValidationError as err:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
             raise TenantError(f"{path}: tenant {name}: {problems}") from None
+        tenants[name]._source = path
+        tenants[name]._overrides_node = child(child(child(node, "tenants"), name), "overrides")
     return tenants
 
 

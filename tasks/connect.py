@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from connectors.contract import AccountingConnector, CrmConnector
 from connectors.oauth import TokenSet
+from ledgerlink.config_versions import versions_for
 from ledgerlink.spec import load_spec
 from ledgerlink.store import Store, open_store
 from ledgerlink.timestamps import as_utc
@@ -99,10 +100,12 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
     if tenant_name not in tenants:
         raise KeyError(f"unknown tenant {tenant_name!r} (known: {', '.join(sorted(tenants)) or 'none'})")
     tenant = tenants[tenant_name]
-    spec = load_spec(handoff, tenant.overrides.get(handoff))
-    store = store or open_store()
+    spec = load_spec(handoff, tenant.spec_overrides(handoff))
+    config = versions_for(tenant, handoff)
+    store = (store or open_store()).for_config(config.id)  # audit events and write intents carry the version
     ctx = HandoffContext(tenant=tenant, spec=spec, store=store, crm=crm_connector(tenant),
-                         accounting=accounting_connector(tenant, token_store or store), run_id=run_id)
+                         accounting=accounting_connector(tenant, token_store or store), run_id=run_id,
+                         config=config)
     if tenant.rate_limits and tenant.shared_limits:
         from connectors.shared_limits import share_across_workers
 
@@ -111,7 +114,7 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
     if run_alive is not None:
         ctx.run_alive = run_alive
     ctx.customer_spec = spec if spec.kind == "sync-customers" else load_spec(
-        "contact-to-accounting-contact", tenant.overrides.get("contact-to-accounting-contact"))
+        "contact-to-accounting-contact", tenant.spec_overrides("contact-to-accounting-contact"))
     return ctx
 
 

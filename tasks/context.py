@@ -43,6 +43,7 @@ class HandoffContext:
     report: Any = None  # the RunReport, once the run has ended (tasks.run_record)
     run_alive: Callable[[str | None], bool] = lambda run_id: False  # is another run still working?
     plan: Plan | None = None  # set for a dry run: writes become plan entries (tasks.dry_run)
+    config: Any = None  # ledgerlink.config_versions.ConfigVersions: what configuration this run uses
     _gate: Any = None  # suite path -> Gate, see gate_for
 
     @property
@@ -53,6 +54,11 @@ class HandoffContext:
     def invoice_rules(self) -> InvoiceSettings:
         """The invoice rules as the tenant's accounting system applies them (create-invoices only)."""
         return self.spec.invoice.for_system(self.tenant.accounting.system)
+
+    @property
+    def config_version(self) -> str | None:
+        """The combined id `ctx.store` stamps on this run's audit events, write intents and run record."""
+        return self.config.id if self.config is not None else None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,8 +1,10 @@
-"""What every handoff run does around its work: build the context, record the run, and — however
-the run ends — finish the record, publish the report artifact and close the connectors.
+"""What every handoff run does around its work: build the context, refuse configuration the tenant
+has not checked (when it asks for that), record the configuration versions and the run, and —
+however the run ends — finish the record, publish the report artifact and close the connectors.
 
 A dry run works the same way on a scratch copy of the tenant's store, with its vendor writes
-diverted into a plan (`tasks.dry_run`): the real store and both systems are left as they were.
+diverted into a plan (`tasks.dry_run`): the real store and both systems are left as they were. It
+is never refused for unchecked configuration, because a dry run is how configuration is checked.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from ledgerlink import settings
+from ledgerlink.config_versions import require_checked
 from ledgerlink.plan import Plan
 from ledgerlink.report import RunReport
 from tasks.connect import handoff_context, run_is_alive
@@ -43,7 +46,14 @@ def handoff_run(tenant: str, handoff: str, dry_run: bool = False) -> Iterator[Ha
 
         ctx.plan = Plan()
         ctx.crm, ctx.accounting = PlanningCrm(ctx.crm, ctx.plan), PlanningAccounting(ctx.accounting, ctx.plan)
-    run_pk = ctx.store.runs.start(tenant, ctx.spec.name, run_id)
+    try:
+        if not dry_run:
+            require_checked(ctx.tenant, ctx.config, ctx.store.config_history)
+            ctx.store.config_history.record_use(ctx.config)
+        run_pk = ctx.store.runs.start(tenant, ctx.spec.name, run_id)  # the store stamps ctx.config_version
+    except BaseException:  # refused (or the store failed): the run never started
+        ctx.close()
+        raise
     status = "failed"
     try:
         yield ctx

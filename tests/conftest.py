@@ -63,7 +63,8 @@ def _truncate(store) -> None:
     with store.engine.begin() as connection:
         connection.execute(text(
             "TRUNCATE record_link, sync_cursor, write_intent, exception_item, audit_event, "
-            "audit_chain_head, oauth_token, sync_run, sync_state, trigger_fired, approval_request RESTART IDENTITY"
+            "audit_chain_head, oauth_token, sync_run, sync_state, trigger_fired, approval_request, config_version "
+            "RESTART IDENTITY"
         ))
 
 

@@ -37,6 +37,7 @@ class NewAuditEvent:
     before: dict | None = None
     after: dict | None = None
     extra: dict = field(default_factory=dict)
+    config_version: str | None = None  # default: the version the store is bound to (Store.for_config)
 
 
 def _digest(prev_hash: str, body: dict) -> str:
@@ -52,12 +53,18 @@ def _utc_text(moment) -> str:
 
 
 def _body(row: AuditEvent) -> dict:
-    return {
+    """What an event's hash covers. The config version joined later (migration 0005): it is hashed
+    only when set, so every event written before it still verifies, and one written after it cannot
+    lose or gain a version unnoticed."""
+    body = {
         "tenant": row.tenant, "seq": row.seq, "at": _utc_text(row.at), "actor": row.actor,
         "action": row.action, "handoff": row.handoff, "run_id": row.run_id, "deal_id": row.deal_id,
         "customer_id": row.customer_id, "invoice_number": row.invoice_number,
         "before": row.before, "after": row.after,
     }
+    if row.config_version is not None:
+        body["config_version"] = row.config_version
+    return body
 
 
 class AuditLog:
@@ -87,7 +94,7 @@ class AuditLog:
                     handoff=event.handoff, run_id=event.run_id, deal_id=event.deal_id,
                     customer_id=event.customer_id, invoice_number=event.invoice_number,
                     before=mask_record(event.before), after=mask_record({**(event.after or {}), **event.extra} or None),
-                    prev_hash=prev, hash="",
+                    config_version=event.config_version or self._store.config_version, prev_hash=prev, hash="",
                 )
                 row.hash = _digest(prev, _body(row))
                 prev = row.hash
@@ -114,12 +121,20 @@ class AuditLog:
             return list(session.exec(query))
 
     def verify(self, tenant: str) -> int | None:
-        """Recompute the chain; returns the first broken seq, or None when the chain is intact."""
-        prev = GENESIS
+        """Recompute the chain; returns the first broken seq, or None when the chain is intact.
+
+        The chain must also end where its head says (read first, so events appended meanwhile do
+        not count): otherwise the newest events were deleted, and the first missing seq is returned."""
+        prev, seq = GENESIS, 0
         with self._store.session() as session:
+            head = session.get(AuditChainHead, tenant)
             query = select(AuditEvent).where(AuditEvent.tenant == tenant).order_by(AuditEvent.seq)
+            if head is not None:
+                query = query.where(AuditEvent.seq <= head.seq)
             for row in session.exec(query):
                 if row.prev_hash != prev or _digest(prev, _body(row)) != row.hash:
                     return row.seq
-                prev = row.hash
+                prev, seq = row.hash, row.seq
+        if head is not None and (head.seq, head.hash) != (seq, prev):
+            return seq + 1
         return None

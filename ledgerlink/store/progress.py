@@ -41,7 +41,7 @@ class Runs:
 
     def start(self, tenant: str, handoff: str, run_id: str | None) -> int:
         with self._store.session() as session:
-            run = SyncRun(tenant=tenant, handoff=handoff, run_id=run_id)
+            run = SyncRun(tenant=tenant, handoff=handoff, run_id=run_id, config_version=self._store.config_version)
             session.add(run)
             session.flush()
             return int(run.id)

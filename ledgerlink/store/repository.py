@@ -2,6 +2,10 @@
 
 Each repository commits its own short transaction, because the flow's durability rule is per step:
 a link is durable before the cursor moves, an intent is durable before the call is sent.
+
+A run works through `store.for_config(version)`: the same database, but the audit events, write
+intents and run records it writes carry the run's configuration version without any call site
+passing it (see ledgerlink.config_versions).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from sqlmodel import Session
 
 from ledgerlink.store.approvals import Approvals
 from ledgerlink.store.audit_log import AuditLog
+from ledgerlink.store.config_history import ConfigHistory
 from ledgerlink.store.exception_queue import ExceptionQueue
 from ledgerlink.store.links import Links
 from ledgerlink.store.progress import Cursors, Runs, Tokens
@@ -22,8 +27,9 @@ from ledgerlink.store.write_intents import WriteIntents
 
 
 class Store:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, config_version: str | None = None):
         self.engine = engine
+        self.config_version = config_version
         self.links = Links(self)
         self.cursors = Cursors(self)
         self.intents = WriteIntents(self)
@@ -34,6 +40,11 @@ class Store:
         self.sync_states = SyncStates(self)
         self.triggers = Triggers(self)
         self.approvals = Approvals(self)
+        self.config_history = ConfigHistory(self)
+
+    def for_config(self, config_version: str | None) -> "Store":
+        """This store (same engine) stamping `config_version` on audit events, write intents and runs."""
+        return Store(self.engine, config_version)
 
     @property
     def backend(self) -> str:

@@ -84,6 +84,7 @@ class WriteIntent(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=2000)
     attempts: int = Field(default=1)
     run_id: str | None = Field(default=None, max_length=64)
+    config_version: str | None = Field(default=None, max_length=16)  # ledgerlink.config_versions id
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -127,6 +128,7 @@ class AuditEvent(SQLModel, table=True):
     invoice_number: str | None = Field(default=None, max_length=64, index=True)
     before: dict | None = Field(default=None, sa_column=Column(JSON))
     after: dict | None = Field(default=None, sa_column=Column(JSON))
+    config_version: str | None = Field(default=None, max_length=16)  # hashed only when set (older rows)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
@@ -166,6 +168,7 @@ class SyncRun(SQLModel, table=True):
     status: str = Field(default="running", max_length=16)
     counts: dict | None = Field(default=None, sa_column=Column(JSON))
     api: dict | None = Field(default=None, sa_column=Column(JSON))
+    config_version: str | None = Field(default=None, max_length=16)
 
 
 class SyncState(SQLModel, table=True):
@@ -236,3 +239,22 @@ class ApprovalRequest(SQLModel, table=True):
     corrections: dict | None = Field(default=None, sa_column=Column(JSON))
     applied_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     outcome: str | None = Field(default=None, max_length=256)
+
+
+class ConfigVersion(SQLModel, table=True):
+    """One version of one piece of a tenant's configuration (ledgerlink.config_versions): a spec, a
+    suite, a mapping, or a handoff's combined version (kind `handoff`, hash = the short id runs
+    record, content = its parts). Kept with its content so versions can be compared later; a row
+    appears when a run first uses the version or `config check` passes it, whichever is first."""
+
+    __tablename__ = "config_version"
+    __table_args__ = (UniqueConstraint("tenant", "kind", "name", "hash", name="uq_config_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)  # handoff | spec | suite | mapping
+    name: str = Field(max_length=128)
+    hash: str = Field(max_length=64)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    first_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    checked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    check_summary: dict | None = Field(default=None, sa_column=Column(JSON))

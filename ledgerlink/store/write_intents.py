@@ -50,7 +50,7 @@ class WriteIntents:
                 "tenant": tenant, "handoff": handoff, "object_type": object_type, "record_key": key,
                 "idempotency_key": idempotency_key, "request_hash": items[key],
                 "status": IntentStatus.PENDING.value, "attempts": 1, "run_id": run_id,
-                "created_at": now, "updated_at": now,
+                "config_version": self._store.config_version, "created_at": now, "updated_at": now,
             }
             for key in keys
         ]
@@ -70,6 +70,7 @@ class WriteIntents:
                     .values(
                         status=IntentStatus.PENDING.value, idempotency_key=idempotency_key,
                         attempts=table.c.attempts + 1, run_id=run_id, detail=None, updated_at=now,
+                        config_version=self._store.config_version,
                     )
                 )
             claimed: list[str] = []

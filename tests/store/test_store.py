@@ -114,7 +114,7 @@ def test_migrations_are_idempotent(store):
     config.set_main_option("script_location", str(MIGRATIONS))
     head = ScriptDirectory.from_config(config).get_current_head()
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head == "0004"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head == "0005"
 
 
 def test_sync_state_skips_and_revisits(store):
