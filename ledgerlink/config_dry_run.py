@@ -22,10 +22,11 @@ from pathlib import Path
 
 import yaml
 
-# The handoff flows run for real against the sandboxes (nothing real is written: the systems and
-# the store are throw-away). Once they take the lead's `dry_run` parameter, this is the one line:
-DRY_RUN: dict = {}  # -> {"dry_run": True}
-# (The reconciliation is not a handoff flow: it runs as it is, its safe fixes landing in the sandboxes.)
+# The handoff flows run for real against the throw-away sandboxes and store (nothing real is
+# written), not with `dry_run=True`: a check must exercise the writes too (a vendor refusing a
+# payload is what it is for), and each handoff needs what the one before it made (payments need
+# the invoices the won deals became). The reconciliation runs as it is, its safe fixes landing in
+# the sandboxes.
 
 FLOWS = {
     "contact-to-accounting-contact": ("flows.contact_to_accounting_contact", "contact_to_accounting_contact"),
@@ -71,11 +72,11 @@ def run_one(handoff: str, tenant: str) -> dict:
     if handoff in FLOWS:
         module, attribute = FLOWS[handoff]
         flow = getattr(importlib.import_module(module), attribute)
-        arguments = {} if handoff == "reconciliation" else DRY_RUN
+        arguments = {}
     else:  # a declared update-linked spec, by path
         from flows.linked_update import declared_handoff
 
-        flow, arguments = declared_handoff, {"handoff": handoff, **DRY_RUN}
+        flow, arguments = declared_handoff, {"handoff": handoff}
     try:
         with tags("config-check", f"tenant:{tenant}"):
             result = flow(tenant=tenant, **arguments)
