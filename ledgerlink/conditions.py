@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -69,7 +70,10 @@ def check_condition(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)
 def parse_condition(text: str) -> Condition:
+    """Parsed once per text (conditions are evaluated per record, thousands of times a run);
+    a Condition holds only its text and tree, never a record's values."""
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as err:

@@ -4,8 +4,6 @@ links stored before intents are confirmed, per-item rejections queued for financ
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -20,7 +18,10 @@ from tasks.record import deal_exception, raise_exceptions
 
 
 def invoice_hash(invoice: Invoice) -> str:
-    return hashlib.sha256(json.dumps(asdict(invoice), sort_keys=True, default=str).encode()).hexdigest()
+    """What an intent was for: the invoice's full dataclass repr (exact Decimals, every field in
+    declared order), hashed — `asdict` deep-copied every line and cost more than the rest of the
+    mapping."""
+    return hashlib.sha256(repr(invoice).encode()).hexdigest()
 
 
 def find_invoices(ctx: HandoffContext, deal_ids: list[str]) -> dict[str, WriteResult]:
