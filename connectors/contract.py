@@ -43,10 +43,12 @@ class CrmConnector(Protocol):
         """A record's last change time in epoch milliseconds (0 when unknown)."""
 
     def search_modified_since(self, object_type: str, since_ms: int, properties: list[str],
-                              page_size: int = 200) -> Iterator[list[dict]]:
+                              page_size: int = 200, unless_set: str | None = None) -> Iterator[list[dict]]:
         """Pages of records changed at or after `since_ms`, oldest change first, each change once
         per call even when records change while the pages are read (a record changed again after
-        it was read comes again, at its new change time)."""
+        it was read comes again, at its new change time). `unless_set` is a hint: a CRM whose
+        search can leave out records that already hold that property does so (a handoff's own
+        write-backs are then not read back as changes); others ignore it."""
 
     def batch_read(self, object_type: str, ids: Iterable[str], properties: Sequence[str]) -> dict[str, dict]:
         """Records by id in as few calls as the vendor allows; unknown ids are left out (and listed

@@ -106,7 +106,7 @@ class HubSpotConnector:
 
     # -- delta search --------------------------------------------------------------------------
     def search_modified_since(self, object_type: str, since_ms: int, properties: list[str],
-                              page_size: int = 200) -> Iterator[list[dict]]:
+                              page_size: int = 200, unless_set: str | None = None) -> Iterator[list[dict]]:
         """Pages of records modified at or after `since_ms`, oldest change first, each once.
 
         Keyset paging: every page is a fresh query whose lower bound is the last modified time
@@ -115,17 +115,19 @@ class HubSpotConnector:
         while we page (it jumps to the end and everything behind it shifts forward) — and the
         sync itself modifies deals when it writes invoice numbers back. Keyset paging also never
         meets the 10,000-result cap. If a whole page shares one timestamp, that timestamp is
-        walked by `hs_object_id` instead.
+        walked by `hs_object_id` instead. `unless_set` leaves out records that already hold that
+        property (`NOT_HAS_PROPERTY`): a handoff's own write-backs are not read back as changes.
         """
         if not 1 <= page_size <= 200:
             raise ValueError("HubSpot search pages hold 1 to 200 records")
         prop = modified_property(object_type)
         props = list(dict.fromkeys([*properties, prop, "hs_object_id"]))
         lower, seen = since_ms, set[str]()  # seen: ids yielded whose change time == lower
+        unset = [{"propertyName": unless_set, "operator": "NOT_HAS_PROPERTY"}] if unless_set else []
         while True:
             state = _QueryState()
             top, top_ids, at_top, in_window = lower, set(seen), 0, 0
-            for page in self._query(object_type, [_filter(prop, "GTE", lower)], prop, props,
+            for page in self._query(object_type, [_filter(prop, "GTE", lower), *unset], prop, props,
                                     page_size, state):
                 fresh = []
                 for record in page:
@@ -149,15 +151,15 @@ class HubSpotConnector:
                 lower, seen = top, top_ids  # restart at the last timestamp seen
                 continue
             # A whole query's worth of results at one timestamp: walk it by id instead.
-            yield from self._walk_one_timestamp(object_type, prop, top, top_ids, props, page_size)
+            yield from self._walk_one_timestamp(object_type, prop, top, top_ids, props, page_size, unset)
             lower, seen = top + 1, set()
 
     def _walk_one_timestamp(self, object_type: str, prop: str, stamp: int, seen: set[str],
-                            props: list[str], page_size: int) -> Iterator[list[dict]]:
+                            props: list[str], page_size: int, unset: list[dict]) -> Iterator[list[dict]]:
         """Every record changed at exactly `stamp`, windowed by `hs_object_id`, minus `seen`."""
         floor: str | None = None
         while True:
-            filters = [_filter(prop, "EQ", stamp)]
+            filters = [_filter(prop, "EQ", stamp), *unset]
             if floor is not None:
                 filters.append(_filter("hs_object_id", "GT", floor))
             state = _QueryState()

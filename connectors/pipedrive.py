@@ -11,6 +11,8 @@ limits, typed errors) is `connectors.http`.
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -82,6 +84,9 @@ def rfc3339(ms: int) -> str:
     return datetime.fromtimestamp(max(ms, 0) // 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+SCHEMA_TTL_S = 900
+_SCHEMAS: dict[tuple[str, str, str], tuple[float, FieldSchema]] = {}
+
 class PipedriveConnector:
     """One Pipedrive company (API token) for one ledgerlink tenant."""
 
@@ -93,6 +98,7 @@ class PipedriveConnector:
                  retry: RetryPolicy = RetryPolicy(), transport: httpx.BaseTransport | None = None,
                  http: VendorHttpClient | None = None) -> None:
         self.tenant = tenant
+        self.base_url = base_url
         self.budget = DailyBudget(transport)  # tokens left today, from every answer's header
         self.http = http or VendorHttpClient(
             self.vendor, base_url, tenant=tenant, auth=ApiTokenAuth(token), limits=limits,
@@ -114,12 +120,18 @@ class PipedriveConnector:
         self.close()
 
     # -- fields --------------------------------------------------------------------------------
-    def schema(self, entity: str) -> FieldSchema:
-        """The entity's fields, read once per connector (custom field hashes differ per company)."""
-        if entity not in self._schemas:
-            items = [item for page in pages(self.http, f"{V2}/{FIELD_PATHS[entity]}", {"limit": MAX_PAGE})
-                     for item in page]
-            self._schemas[entity] = FieldSchema(entity, [Field.from_api(item) for item in items])
+    def schema(self, entity: str, fresh: bool = False) -> FieldSchema:
+        """The entity's fields (custom field hashes differ per company). Fields change when an
+        admin adds one, not between runs: the schema is kept for SCHEMA_TTL_S per company and
+        process, so a worker's every run does not pay a call for it."""
+        if entity not in self._schemas or fresh:
+            key = (self.base_url, self.tenant, entity)
+            cached = _SCHEMAS.get(key)
+            if fresh or cached is None or time.monotonic() - cached[0] > SCHEMA_TTL_S:
+                items = [item for page in pages(self.http, f"{V2}/{FIELD_PATHS[entity]}", {"limit": MAX_PAGE})
+                         for item in page]
+                cached = _SCHEMAS[key] = (time.monotonic(), FieldSchema(entity, [Field.from_api(i) for i in items]))
+            self._schemas[entity] = cached[1]
         return self._schemas[entity]
 
     @staticmethod
@@ -144,7 +156,7 @@ class PipedriveConnector:
 
     # -- delta ---------------------------------------------------------------------------------
     def search_modified_since(self, object_type: str, since_ms: int, properties: list[str],
-                              page_size: int = 200) -> Iterator[list[dict]]:
+                              page_size: int = 200, unless_set: str | None = None) -> Iterator[list[dict]]:
         """Pages of records changed at or after `since_ms`, oldest change first, each once.
 
         One `updated_since` + `sort_by=update_time` list, paged by cursor. Pipedrive's cursor
@@ -155,7 +167,8 @@ class PipedriveConnector:
         already yielded it is a duplicate, dropped: every version once per call. (Dropping every
         id seen would lose that change for good once a later change moves the cursor past it.) Should
         Pipedrive refuse a cursor mid-read, the read resumes from the last change time seen
-        (inclusive filter, ids already yielded skipped).
+        (inclusive filter, ids already yielded skipped). `unless_set` is ignored: the v2 lists
+        filter custom fields only through saved filters.
         """
         if object_type == "line_items":
             raise ValueError("Pipedrive cannot list deal products by change time; "
@@ -249,6 +262,8 @@ class PipedriveConnector:
         if not updates:
             return []
         schema = self.schema(entity)
+        if any(not schema.knows(name) for values in updates.values() for name in values):
+            schema = self.schema(entity, fresh=True)  # a field an admin added since the schema was read
         current = self.batch_read(object_type, list(updates), [])
         outcome: dict[str, WriteResult] = {}
         patches: dict[str, dict] = {}

@@ -93,6 +93,11 @@ class FieldSchema:
         self.custom_by_name = {f.name: f for f in fields if f.custom and f.name not in self.standard}
         self.addresses = {f.code for f in fields if f.type == "address" and not f.custom}
 
+    def knows(self, name: str) -> bool:
+        """Whether a property name can be written (a field, an address part or a currency of one)."""
+        return (name in self.standard or name in self.custom_by_name or self._address_target(name)[0] is not None
+                or self._is_currency_of_monetary(name))
+
     # ---- reading ------------------------------------------------------------------------
     def properties(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """A v2 record as flat properties, custom fields by name."""

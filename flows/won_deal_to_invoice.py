@@ -51,13 +51,31 @@ def process_deals(ctx, deals: list[dict]) -> None:
     create_invoices(context, quote(invoices), quote(candidates.checksums))
 
 
+MAX_PASSES = 3
+
+
 def process_changed_deals(ctx, max_pages: int | None, window: Window) -> None:
     """Every deal changed since the window's cursor, a work batch of pages at a time (the gate and
     Prefect's per-task cost are paid per batch, not per page); the cursor moves once a batch's
-    writes are durable."""
+    writes are durable.
+
+    Writing invoice numbers back changes the deals, so they come back as changes. Deals that
+    already hold an invoice id are left out of the search where the CRM can (HubSpot); elsewhere
+    the run reads again until a pass writes nothing back, so its own echoes are consumed by the
+    run that caused them, and the next run of an idle tenant costs a call or two.
+    """
+    for _ in range(MAX_PASSES):
+        written = ctx.counts["written_back"]
+        if not _one_pass(ctx, max_pages, window) or ctx.counts["written_back"] == written:
+            return
+
+
+def _one_pass(ctx, max_pages: int | None, window: Window) -> bool:
+    """One read from the cursor to the newest change; False when it stopped early (a bound)."""
     logger = get_run_logger()
     cursor = window.start(ctx)
-    pages = ctx.crm.search_modified_since("deals", cursor.at_ms, deal_properties(ctx.mapping), ctx.spec.page_size)
+    pages = ctx.crm.search_modified_since("deals", cursor.at_ms, deal_properties(ctx.mapping), ctx.spec.page_size,
+                                          unless_set=ctx.mapping.invoiced_property)
     batch: list[dict] = []
     for number, page in enumerate(pages, start=1):
         page, ended = window.within(fresh_crm(ctx, cursor, "deals", page), lambda d: ctx.crm.modified_ms("deals", d))
@@ -70,11 +88,12 @@ def process_changed_deals(ctx, max_pages: int | None, window: Window) -> None:
                         ctx.counts["invoices_created"], ctx.counts["exceptions"])
             batch = []
         if last:
-            return
+            return False
     if batch:
         _process_batch(ctx, window, cursor, batch)
         logger.info("%d deals read, %d invoices, %d exceptions", ctx.counts["deals_read"],
                     ctx.counts["invoices_created"], ctx.counts["exceptions"])
+    return True
 
 
 def _process_batch(ctx, window: Window, cursor, deals: list[dict]):

@@ -41,6 +41,11 @@ class CrmMapping(_Strict):
     default_tax_code: str | None = None
     writeback: dict[str, str] = Field(default_factory=dict, description="CRM property -> template")
 
+    @property
+    def invoiced_property(self) -> str | None:
+        """The deal property the invoice id is written to: a deal holding it is done."""
+        return next((prop for prop, template in self.writeback.items() if "{invoice_id}" in template), None)
+
     @field_validator("deal")
     @classmethod
     def _deal_fields(cls, value: dict[str, str]) -> dict[str, str]:

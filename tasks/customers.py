@@ -94,7 +94,8 @@ def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dic
     matched, to_create = _match(ctx, spec, {cid: parties[cid] for cid in unlinked}, outcome)
     _persist_links(ctx, matched, parties, "customer.matched", outcome)
     to_update.extend(outcome.resolved[cid] for cid in matched)  # one match: link and update
-    for part in chunked(to_create, spec.batch_size):
+    batch = min(spec.batch_size, ctx.accounting.max_batch)  # the spec's size, within what the vendor takes
+    for part in chunked(to_create, batch):
         created = create_batch(
             ctx, "customer", {cid: (parties[cid], party_hash(parties[cid])) for cid in part},
             create=ctx.accounting.create_contacts, find=lambda keys: _find_by_crm_id(ctx, keys),
@@ -108,7 +109,7 @@ def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dic
         if cid in outcome.resolved:
             how = "created a new contact" if request.status == "rejected" else "linked to the existing contact"
             ctx.store.approvals.mark_applied([request.id], outcome=f"{how} {outcome.resolved[cid].accounting_id}")
-    for part in chunked(to_update, spec.batch_size):
+    for part in chunked(to_update, batch):
         key = "ll-upd-" + hashlib.sha256("".join(party_hash(p) for p in part).encode()).hexdigest()[:40]
         for result in ctx.accounting.update_contacts(part, key):
             party = next(p for p in part if p.crm_id == result.key)

@@ -75,7 +75,7 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
 def create_invoices(ctx: HandoffContext, invoices: list[Invoice], checksums: dict[str, str]) -> None:
     by_deal = {invoice.deal_id: invoice for invoice in invoices}
     persist = _persist(ctx, checksums, by_deal)
-    for part in chunked(invoices, ctx.spec.batch_size):
+    for part in chunked(invoices, min(ctx.spec.batch_size, ctx.accounting.max_batch)):
         reference_to_deal = {invoice.reference: invoice.deal_id for invoice in part}
 
         def create(batch: list[Invoice], key: str) -> list[WriteResult]:
