@@ -32,7 +32,7 @@ def company_pages(draw):
     return goods, broken, scrambled, order
 
 
-@settings(max_examples=15)  # two gate calls each: the page, and its good companies alone
+@settings(max_examples=12)  # two gate calls each: the page, and its good companies alone
 @given(company_pages())
 def test_broken_companies_wait_with_a_readable_reason_and_good_ones_become_the_same_parties(company_gate, page):
     goods, broken, scrambled, order = page

@@ -26,7 +26,7 @@ def scrambled_deals(draw):
     return deal.pair, draw(scramble(deal.bundle(), deal.pair))
 
 
-@settings(max_examples=400)
+@settings(max_examples=300)
 @given(scrambled_deals())
 def test_any_hostile_deal_becomes_a_gate_row_or_a_mapping_error_naming_its_field(case):
     pair, bundle = case

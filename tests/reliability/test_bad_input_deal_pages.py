@@ -52,7 +52,7 @@ def pages(draw, every_kind: bool = False) -> Page:
     return Page(pair, goods, bads, scrambled, bundles)
 
 
-@settings(max_examples=8)  # two gate calls each: the page, and its good deals alone
+@settings(max_examples=6)  # two gate calls each: the page, and its good deals alone
 @given(pages(every_kind=True))
 def test_bad_deals_on_a_page_leave_the_good_invoices_exactly_as_without_them(deal_gate, page):
     tried("deal pages: good invoices unchanged by bad neighbours [pages]")
@@ -74,7 +74,7 @@ def test_bad_deals_on_a_page_leave_the_good_invoices_exactly_as_without_them(dea
         check_invoice(invoice, mixed.rows[deal_id])
 
 
-@settings(max_examples=10)
+@settings(max_examples=8)
 @given(pages(every_kind=True))
 def test_every_bad_deal_waits_in_the_exception_queue_with_a_reason_its_owner_can_read(deal_gate, page):
     tried("deal pages: bad deal -> readable exception item [pages]")
