@@ -12,7 +12,8 @@ TotalAmt > 0". Payments and credits both reach an invoice through Payments (QBO 
 memo with a Payment linking both), so the credited part of what a payment applied to an invoice is
 its share of the payment's CreditMemo lines; the rest was paid. QBO masks `PrimaryTaxIdentifier`
 in answers (only the last five characters show), so a masked value is reported as unknown rather
-than as a VAT number that would never match.
+than as a VAT number that would never match. Inbound fields are read through
+`connectors.vendor_fields`: a malformed entity raises a ValueError naming the entity and the field.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from connectors.vendor_fields import VendorRecordError, amount, day, label, nested, record, records, required_text, text
 from ledgerlink.ledger import LedgerChange, LedgerContact, LedgerInvoice, LedgerLine, LedgerTaxRate
 from ledgerlink.model import Invoice, InvoiceStatus, Party
-from ledgerlink.money import to_decimal
+from ledgerlink.money import shown
 
 MAX_DOC_NUMBER = 21
 CENT = Decimal("0.01")
@@ -45,28 +47,36 @@ def query_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def parse_time(text: Any) -> datetime | None:
+def parse_time(text: Any, what: str = "QuickBooks time") -> datetime | None:
     """QBO's `2026-11-02T03:04:05-08:00` → timezone-aware UTC datetime (None when absent)."""
     if not text:
         return None
-    parsed = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise VendorRecordError(f"{what} is not a date and time (got {shown(text)})") from None
 
 
 def updated_at(entity: Mapping[str, Any]) -> datetime | None:
-    return parse_time((entity.get("MetaData") or {}).get("LastUpdatedTime"))
+    what = label("QuickBooks entity", entity, "Id")
+    meta = nested(record(entity, what), "MetaData", what)
+    return parse_time(meta.get("LastUpdatedTime"), f"{what}: MetaData.LastUpdatedTime")
 
 
 def parse_day(text: Any) -> date | None:
-    return date.fromisoformat(str(text)[:10]) if text else None
+    return day({"date": text}, "date", "QuickBooks date") if text else None
 
 
 def money(value: Any, what: str) -> Decimal:
-    return to_decimal(value if value is not None else 0, what)
+    return amount({what: value}, what, "QuickBooks")
 
 
-def ref(value: Any) -> str | None:
-    return str(value["value"]) if isinstance(value, dict) and value.get("value") not in (None, "") else None
+def ref(value: Any, what: str = "QuickBooks reference") -> str | None:
+    """The id a QBO reference (`{"value": "42", "name": ...}`) points to; None when it names none."""
+    if not isinstance(value, dict) or value.get("value") in (None, ""):
+        return None
+    return text(value, "value", what)
 
 
 # ---- outbound ----------------------------------------------------------------------------------
@@ -143,39 +153,54 @@ def invoice_payload(invoice: Invoice, sales_item_id: str) -> dict[str, Any]:
 def ledger_tax_rate(code: Mapping[str, Any], rates: Mapping[str, Mapping[str, Any]]) -> LedgerTaxRate | None:
     """A TaxCode with a sales rate list → LedgerTaxRate (rate = Σ its sales RateValues / 100);
     purchase-only codes are not sales tax codes (None)."""
-    details = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+    what = label("QuickBooks tax code", code, "Name", "Id")
+    code = record(code, what)
+    details = records(nested(code, "SalesTaxRateList", what), "TaxRateDetail", what)
     if not details:
         return None
     percent = Decimal(0)
     for detail in details:
-        rate = rates.get(ref(detail.get("TaxRateRef")) or "")
+        rate = rates.get(ref(detail.get("TaxRateRef"), f"{what}: TaxRateRef") or "")
         if rate is None:
-            raise ValueError(f"tax code {code.get('Name')!r} names a tax rate QuickBooks did not list")
-        percent += money(rate.get("RateValue"), "RateValue")
-    return LedgerTaxRate(code=str(code["Id"]), name=str(code.get("Name") or code["Id"]),
+            raise VendorRecordError(f"{what} names a tax rate QuickBooks did not list")
+        percent += amount(record(rate, f"{what}: tax rate"), "RateValue", f"{what}: tax rate")
+    code_id = required_text(code, "Id", what)
+    return LedgerTaxRate(code=code_id, name=text(code, "Name", what) or code_id,
                          rate=percent / Decimal(100), active=bool(code.get("Active", True)))
 
 
 def ledger_contact(customer: Mapping[str, Any]) -> LedgerContact:
-    tax_id = customer.get("PrimaryTaxIdentifier")
-    if tax_id and _MASKED.match(str(tax_id)):
+    what = label("QuickBooks customer", customer, "DisplayName", "Id")
+    customer = record(customer, what)
+    tax_id = text(customer, "PrimaryTaxIdentifier", what)
+    if tax_id and _MASKED.match(tax_id):
         tax_id = None  # masked by QBO: unknown, not a number to match on
-    return LedgerContact(id=str(customer["Id"]), name=customer.get("DisplayName"), tax_number=tax_id,
-                         email=(customer.get("PrimaryEmailAddr") or {}).get("Address"),
-                         crm_id=customer.get("AcctNum") or None,
+    return LedgerContact(id=required_text(customer, "Id", what), name=text(customer, "DisplayName", what),
+                         tax_number=tax_id,
+                         email=text(nested(customer, "PrimaryEmailAddr", what), "Address", f"{what}: PrimaryEmailAddr"),
+                         crm_id=text(customer, "AcctNum", what) or None,
                          active=bool(customer.get("Active", True)), updated_at=updated_at(customer))
 
 
 def is_voided(invoice: Mapping[str, Any]) -> bool:
+    what = label("QuickBooks invoice", invoice, "DocNumber", "Id")
+    invoice = record(invoice, what)
     if invoice.get("status") == "Voided":
         return True
     return (str(invoice.get("PrivateNote") or "").startswith("Voided")
-            and money(invoice.get("TotalAmt"), "TotalAmt") == 0)
+            and amount(invoice, "TotalAmt", what) == 0)
+
+
+def _links(entity: Mapping[str, Any], txn_type: str, what: str) -> list[str]:
+    """Ids of the transactions of one type an entity (or one of its lines) links to."""
+    return [required_text(link, "TxnId", f"{what}: LinkedTxn") for link in records(entity, "LinkedTxn", what)
+            if link.get("TxnType") == txn_type and link.get("TxnId") not in (None, "")]
 
 
 def linked_payment_ids(invoices: Iterable[Mapping[str, Any]]) -> list[str]:
-    return sorted({str(link["TxnId"]) for invoice in invoices for link in invoice.get("LinkedTxn") or []
-                   if link.get("TxnType") == "Payment" and link.get("TxnId")}, key=_id_order)
+    return sorted({payment for invoice in invoices
+                   for payment in _links(record(invoice, "QuickBooks invoice"), "Payment",
+                                         label("QuickBooks invoice", invoice, "DocNumber", "Id"))}, key=_id_order)
 
 
 def _id_order(value: str) -> tuple[int, int | str]:
@@ -190,48 +215,51 @@ def _settlement(invoice_id: str, links: list[str], payments: Mapping[str, Mappin
         payment = payments.get(payment_id)
         if payment is None:
             continue
-        lines = payment.get("Line") or []
+        what = label("QuickBooks payment", payment, "Id")
+        payment = record(payment, what)
         to_invoices = to_this = credits = Decimal(0)
-        for line in lines:
-            for link in line.get("LinkedTxn") or []:
-                amount = money(line.get("Amount"), "Amount")
+        for line in records(payment, "Line", what):
+            for link in records(line, "LinkedTxn", f"{what}: line"):
+                line_amount = amount(line, "Amount", f"{what}: line")
                 if link.get("TxnType") == "Invoice":
-                    to_invoices += amount
-                    to_this += amount if str(link.get("TxnId")) == invoice_id else 0
+                    to_invoices += line_amount
+                    to_this += line_amount if str(link.get("TxnId")) == invoice_id else 0
                 elif link.get("TxnType") == "CreditMemo":
-                    credits += amount
+                    credits += line_amount
         if to_this and to_invoices:
             credited += (to_this * min(credits, to_invoices) / to_invoices).quantize(CENT, ROUND_HALF_UP)
-        day = parse_day(payment.get("TxnDate"))
-        if to_this and day and (latest is None or day > latest):
-            latest = day
+        paid_on = day(payment, "TxnDate", what)
+        if to_this and paid_on and (latest is None or paid_on > latest):
+            latest = paid_on
     return credited, latest
 
 
 def ledger_invoice(raw: Mapping[str, Any], payments: Mapping[str, Mapping[str, Any]],
                    home_currency: str) -> LedgerInvoice:
-    invoice_id = str(raw["Id"])
-    total = money(raw.get("TotalAmt"), "TotalAmt")
-    tax = money((raw.get("TxnTaxDetail") or {}).get("TotalTax"), "TotalTax")
-    balance = money(raw.get("Balance"), "Balance")
-    links = [str(link["TxnId"]) for link in raw.get("LinkedTxn") or [] if link.get("TxnType") == "Payment"]
-    credited, latest = _settlement(invoice_id, links, payments)
+    what = label("QuickBooks invoice", raw, "DocNumber", "Id")
+    raw = record(raw, what)
+    invoice_id = required_text(raw, "Id", what)
+    total = amount(raw, "TotalAmt", what)
+    tax = amount(nested(raw, "TxnTaxDetail", what), "TotalTax", f"{what}: TxnTaxDetail")
+    balance = amount(raw, "Balance", what)
+    credited, latest = _settlement(invoice_id, _links(raw, "Payment", what), payments)
     if is_voided(raw):
         status = InvoiceStatus.VOIDED
     elif balance == 0 and total > 0:
         status = InvoiceStatus.PAID
     else:
         status = InvoiceStatus.AUTHORISED
-    lines = tuple(LedgerLine(tax_code=ref((line.get("SalesItemLineDetail") or {}).get("TaxCodeRef")),
-                             net=money(line.get("Amount"), "Amount"))
-                  for line in raw.get("Line") or [] if line.get("DetailType") == "SalesItemLineDetail")
+    lines = tuple(LedgerLine(tax_code=ref(nested(line, "SalesItemLineDetail", f"{what}: line").get("TaxCodeRef"),
+                                          f"{what}: line: TaxCodeRef"),
+                             net=amount(line, "Amount", f"{what}: line"))
+                  for line in records(raw, "Line", what) if line.get("DetailType") == "SalesItemLineDetail")
     return LedgerInvoice(
-        id=invoice_id, number=raw.get("DocNumber"), reference=raw.get("DocNumber"),
-        contact_id=ref(raw.get("CustomerRef")), status=status,
-        currency=ref(raw.get("CurrencyRef")) or home_currency, subtotal=total - tax, total_tax=tax,
+        id=invoice_id, number=text(raw, "DocNumber", what), reference=text(raw, "DocNumber", what),
+        contact_id=ref(raw.get("CustomerRef"), f"{what}: CustomerRef"), status=status,
+        currency=ref(raw.get("CurrencyRef"), f"{what}: CurrencyRef") or home_currency, subtotal=total - tax, total_tax=tax,
         total=total, amount_paid=max(total - balance - credited, Decimal("0.00")), amount_due=balance,
-        amount_credited=credited, issue_date=parse_day(raw.get("TxnDate")),
-        due_date=parse_day(raw.get("DueDate")),
+        amount_credited=credited, issue_date=day(raw, "TxnDate", what),
+        due_date=day(raw, "DueDate", what),
         fully_paid_on=latest if status is InvoiceStatus.PAID else None,
         updated_at=updated_at(raw), lines=lines)
 
@@ -239,7 +267,9 @@ def ledger_invoice(raw: Mapping[str, Any], payments: Mapping[str, Mapping[str, A
 def deleted_invoice(tombstone: Mapping[str, Any], home_currency: str) -> LedgerInvoice:
     """A CDC tombstone (`status: Deleted`): QBO says only which invoice and when."""
     zero = Decimal("0.00")
-    return LedgerInvoice(id=str(tombstone["Id"]), number=None, reference=None, contact_id=None,
+    what = label("QuickBooks deleted invoice", tombstone, "Id")
+    return LedgerInvoice(id=required_text(record(tombstone, what), "Id", what), number=None, reference=None,
+                         contact_id=None,
                          status=InvoiceStatus.DELETED, currency=home_currency, subtotal=zero,
                          total_tax=zero, total=zero, amount_paid=zero, amount_due=zero,
                          updated_at=updated_at(tombstone))
@@ -248,7 +278,8 @@ def deleted_invoice(tombstone: Mapping[str, Any], home_currency: str) -> LedgerI
 def payment_change(payment: Mapping[str, Any]) -> LedgerChange:
     """A payment and the invoices its lines link (a deleted payment names none: QBO keeps no lines;
     the invoices it touched change too and show up as changed invoices)."""
-    invoices = [str(link["TxnId"]) for line in payment.get("Line") or []
-                for link in line.get("LinkedTxn") or [] if link.get("TxnType") == "Invoice"]
-    return LedgerChange(id=str(payment["Id"]), invoice_ids=tuple(dict.fromkeys(invoices)),
+    what = label("QuickBooks payment", payment, "Id")
+    payment = record(payment, what)
+    invoices = [invoice for line in records(payment, "Line", what) for invoice in _links(line, "Invoice", what)]
+    return LedgerChange(id=required_text(payment, "Id", what), invoice_ids=tuple(dict.fromkeys(invoices)),
                         updated_at=updated_at(payment))

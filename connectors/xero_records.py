@@ -1,5 +1,8 @@
 """Xero's records in ledgerlink's canonical shape (`ledgerlink.ledger`): the only place that knows
-what Xero calls an invoice's status, its amounts, a contact's CRM id or a tax rate's percentage."""
+what Xero calls an invoice's status, its amounts, a contact's CRM id or a tax rate's percentage.
+
+Every field is read through `connectors.vendor_fields`, so a malformed record raises a ValueError
+naming the record and the field, never a KeyError or TypeError."""
 
 from __future__ import annotations
 
@@ -8,65 +11,80 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from connectors.vendor_fields import (VendorRecordError, amount, label, nested, record, records, required_text, text,
+                                      timestamp)
 from ledgerlink.ledger import LedgerChange, LedgerContact, LedgerInvoice, LedgerLine, LedgerTaxRate
 from ledgerlink.model import InvoiceStatus
-from ledgerlink.money import to_decimal
-from ledgerlink.timestamps import parse_timestamp
+from ledgerlink.money import shown
 
 _STATUSES = {status.value.upper(): status for status in InvoiceStatus}
 
 
-def _amount(record: Mapping[str, Any], key: str) -> Decimal:
-    return to_decimal(record.get(key) or 0, key)
-
-
-def _date(record: Mapping[str, Any], *keys: str) -> date | None:
+def _date(record_: Mapping[str, Any], what: str, *keys: str) -> date | None:
     for key in keys:
-        moment = parse_timestamp(record.get(key)) if record.get(key) else None
-        if moment is not None:
-            return moment.date()
+        if record_.get(key):
+            moment = timestamp(record_, key, what)
+            if moment is not None:
+                return moment.date()
     return None
 
 
 def tax_rate_from_xero(rate: Mapping[str, Any]) -> LedgerTaxRate:
-    percent = rate.get("EffectiveRate", rate.get("DisplayTaxRate", 0))
-    return LedgerTaxRate(code=str(rate.get("TaxType") or ""), name=str(rate.get("Name") or rate.get("TaxType") or ""),
-                         rate=to_decimal(percent or 0, "EffectiveRate") / Decimal(100),
-                         active=rate.get("Status") == "ACTIVE")
+    what = label("Xero tax rate", rate, "TaxType", "Name")
+    rate = record(rate, what)
+    key = "EffectiveRate" if "EffectiveRate" in rate else "DisplayTaxRate"
+    code = text(rate, "TaxType", what) or ""
+    return LedgerTaxRate(code=code, name=text(rate, "Name", what) or code,
+                         rate=amount(rate, key, what) / Decimal(100), active=rate.get("Status") == "ACTIVE")
 
 
 def contact_from_xero(contact: Mapping[str, Any]) -> LedgerContact:
-    return LedgerContact(id=contact["ContactID"], name=contact.get("Name"), tax_number=contact.get("TaxNumber"),
-                         email=contact.get("EmailAddress"), crm_id=contact.get("ContactNumber") or None,
+    what = label("Xero contact", contact, "ContactID", "Name")
+    contact = record(contact, what)
+    return LedgerContact(id=required_text(contact, "ContactID", what), name=text(contact, "Name", what),
+                         tax_number=text(contact, "TaxNumber", what), email=text(contact, "EmailAddress", what),
+                         crm_id=text(contact, "ContactNumber", what) or None,
                          active=contact.get("ContactStatus", "ACTIVE") == "ACTIVE",
-                         updated_at=parse_timestamp(contact.get("UpdatedDateUTC")))
+                         updated_at=timestamp(contact, "UpdatedDateUTC", what))
 
 
 def invoice_from_xero(invoice: Mapping[str, Any]) -> LedgerInvoice:
     """Xero's AmountDue is already net of payments, credit notes and overpayment allocations."""
+    what = label("Xero invoice", invoice, "InvoiceNumber", "InvoiceID")
+    invoice = record(invoice, what)
     status = _STATUSES.get(str(invoice.get("Status") or "").upper())
     if status is None:
-        raise ValueError(f"invoice {invoice.get('InvoiceNumber')}: unknown status {invoice.get('Status')!r}")
+        raise VendorRecordError(f"{what}: Status is missing" if invoice.get("Status") in (None, "") else
+                                f"{what}: Status {shown(invoice.get('Status'))} is not a Xero invoice status")
     return LedgerInvoice(
-        id=invoice["InvoiceID"], number=invoice.get("InvoiceNumber"), reference=invoice.get("Reference"),
-        contact_id=(invoice.get("Contact") or {}).get("ContactID"), status=status,
-        currency=invoice.get("CurrencyCode") or "", subtotal=_amount(invoice, "SubTotal"),
-        total_tax=_amount(invoice, "TotalTax"), total=_amount(invoice, "Total"),
-        amount_paid=_amount(invoice, "AmountPaid"), amount_due=_amount(invoice, "AmountDue"),
-        amount_credited=_amount(invoice, "AmountCredited"),
-        issue_date=_date(invoice, "DateString", "Date"), due_date=_date(invoice, "DueDateString", "DueDate"),
-        fully_paid_on=_date(invoice, "FullyPaidOnDate"), updated_at=parse_timestamp(invoice.get("UpdatedDateUTC")),
-        lines=tuple(LedgerLine(tax_code=line.get("TaxType"), net=_amount(line, "LineAmount"))
-                    for line in invoice.get("LineItems") or []))
+        id=required_text(invoice, "InvoiceID", what), number=text(invoice, "InvoiceNumber", what),
+        reference=text(invoice, "Reference", what),
+        contact_id=text(nested(invoice, "Contact", what), "ContactID", f"{what}: Contact"), status=status,
+        currency=text(invoice, "CurrencyCode", what) or "", subtotal=amount(invoice, "SubTotal", what),
+        total_tax=amount(invoice, "TotalTax", what), total=amount(invoice, "Total", what),
+        amount_paid=amount(invoice, "AmountPaid", what), amount_due=amount(invoice, "AmountDue", what),
+        amount_credited=amount(invoice, "AmountCredited", what),
+        issue_date=_date(invoice, what, "DateString", "Date"),
+        due_date=_date(invoice, what, "DueDateString", "DueDate"),
+        fully_paid_on=_date(invoice, what, "FullyPaidOnDate"),
+        updated_at=timestamp(invoice, "UpdatedDateUTC", what),
+        lines=tuple(LedgerLine(tax_code=text(line, "TaxType", f"{what}: line"),
+                               net=amount(line, "LineAmount", f"{what}: line"))
+                    for line in records(invoice, "LineItems", what)))
 
 
 def payment_change(payment: Mapping[str, Any]) -> LedgerChange:
-    invoice = (payment.get("Invoice") or {}).get("InvoiceID")
-    return LedgerChange(id=payment.get("PaymentID") or "", invoice_ids=(invoice,) if invoice else (),
-                        updated_at=parse_timestamp(payment.get("UpdatedDateUTC")))
+    what = label("Xero payment", payment, "PaymentID")
+    payment = record(payment, what)
+    invoice = text(nested(payment, "Invoice", what), "InvoiceID", f"{what}: Invoice")
+    return LedgerChange(id=text(payment, "PaymentID", what) or "", invoice_ids=(invoice,) if invoice else (),
+                        updated_at=timestamp(payment, "UpdatedDateUTC", what))
 
 
 def credit_note_change(note: Mapping[str, Any]) -> LedgerChange:
-    touched = [(allocation.get("Invoice") or {}).get("InvoiceID") for allocation in note.get("Allocations") or []]
-    return LedgerChange(id=note.get("CreditNoteID") or "", invoice_ids=tuple(i for i in touched if i),
-                        updated_at=parse_timestamp(note.get("UpdatedDateUTC")))
+    what = label("Xero credit note", note, "CreditNoteNumber", "CreditNoteID")
+    note = record(note, what)
+    touched = [text(nested(allocation, "Invoice", what), "InvoiceID", f"{what}: allocation")
+               for allocation in records(note, "Allocations", what)]
+    return LedgerChange(id=text(note, "CreditNoteID", what) or "", invoice_ids=tuple(i for i in touched if i),
+                        updated_at=timestamp(note, "UpdatedDateUTC", what))

@@ -9,6 +9,7 @@ that meta once (at suite load, so typos fail fast) and renders it per failing ro
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from string import Formatter
@@ -17,6 +18,8 @@ from typing import Any, Mapping
 REQUIRED_META = ("reason_code", "owner", "message")
 DISPLAYS = ("text", "cents")
 MISSING_TEXT = "missing"
+SHOWN_LIMIT = 60  # characters of an offending value a message quotes
+_UNREADABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 @dataclass(frozen=True)
@@ -97,14 +100,24 @@ def columns_of(kwargs: Mapping) -> tuple[str, ...]:
 
 
 def show(value: Any, display: str = "text") -> str:
-    """Render one value for people: cents as an amount, dates as ISO, nothing as 'missing'."""
+    """Render one value for people: cents as an amount, dates as ISO, nothing as 'missing'.
+
+    On one line and at most SHOWN_LIMIT characters, whatever the record holds: a message is read by a
+    person, and a pasted 100 kB name or a value with line breaks and control characters would bury,
+    split or garble it (they are shown escaped, as \\n or \\x00)."""
     if value is None:
         return MISSING_TEXT
     if display == "cents" and not isinstance(value, bool):
         try:
-            return f"{Decimal(value).scaleb(-2):.2f}"
+            return _one_line(f"{Decimal(value).scaleb(-2):.2f}")
         except (InvalidOperation, TypeError, ValueError):
-            return str(value)
+            return _one_line(str(value))
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    return str(value)
+    return _one_line(str(value))
+
+
+def _one_line(text: str) -> str:
+    escaped = "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _UNREADABLE else ch
+                      for ch in text[:SHOWN_LIMIT])
+    return escaped if len(escaped) <= SHOWN_LIMIT and len(text) <= SHOWN_LIMIT else escaped[: SHOWN_LIMIT - 1] + "…"

@@ -2,6 +2,9 @@
 
 1. `draft_from_bundle`: read the spec's field paths; parse numbers and dates (a value that cannot be
    parsed raises MappingError naming the field — it becomes an exception item, never a crash).
+   Whatever a CRM sends — a list where text belongs, 1E+400, a date in year 9999, 100 kB of text —
+   ends as a value of the declared type or as a MappingError, because `map_deals` catches nothing
+   else and any other exception would stop every good deal on the page with it.
 2. `gate_row`: the flat row the expectations suite validates (amounts as integer cents, never float).
 3. `build_invoice`: only for rows that passed the gate; VAT decided per line from the tenant's rates.
 """
@@ -12,21 +15,30 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledgerlink.ledger import LedgerTaxRate
 from ledgerlink.model import Address, DealStatus, Invoice, InvoiceLine, Party, TaxTreatment
-from ledgerlink.money import Money, MoneyError, to_decimal, to_minor_units
+from ledgerlink.money import Money, MoneyError, minor_units, shown, to_amount, to_minor_units
 from ledgerlink.spec import CrmMapping, InvoiceSettings
 from ledgerlink.timestamps import parse_timestamp
 
 
+# Invoice dates a person could mean. Outside them a date is a typo (year 0026, 20266) or garbage, and
+# the far ends would overflow Python's dates when the tenant's time zone or payment terms are added.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+_MAX_DAYS_DIGITS = 6  # payment terms of a million days are no terms; nor do they fit a gate's integer
+
+
 class MappingError(ValueError):
+    """A record value that cannot be read: one short line naming the field, whatever the value."""
+
     def __init__(self, field_name: str, value: Any, problem: str):
         self.field_name, self.value = field_name, value
-        super().__init__(f"{field_name}: {problem} (got {str(value)[:60]!r})")
+        got = "" if value is None or "(got " in problem else f" (got {shown(value, 60)})"
+        super().__init__(f"{field_name}: {problem}{got}")
 
 
 @dataclass
@@ -79,9 +91,19 @@ def _decimal(field_name: str, value: Any) -> Decimal | None:
     if value is None:
         return None
     try:
-        return to_decimal(value, field_name)
+        return to_amount(value, field_name)  # bounded: quantity × price stays far from Decimal's limits
     except MoneyError as err:
         raise MappingError(field_name, value, str(err)) from None
+
+
+def _text(field_name: str, value: Any) -> str | None:
+    """Text as the CRM connectors hand it on; a whole number may stand for its digits. A list, an
+    object, a bool or a float is a broken record upstream, not a name or a code to pass along."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)
+    raise MappingError(field_name, value, f"is a {type(value).__name__}, not text")
 
 
 def _timestamp(field_name: str, value: Any) -> datetime | None:
@@ -91,52 +113,110 @@ def _timestamp(field_name: str, value: Any) -> datetime | None:
         raise MappingError(field_name, value, "is not a date") from None
 
 
+def _calendar_date(field_name: str, value: Any, tz: ZoneInfo) -> date | None:
+    """The tenant's calendar day of a vendor timestamp, within EARLIEST_DATE..LATEST_DATE."""
+    moment = _timestamp(field_name, value)
+    if moment is None:
+        return None
+    try:
+        day = moment.astimezone(tz).date()
+    except OverflowError:
+        day = None
+    if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise MappingError(field_name, value, f"is out of range ({EARLIEST_DATE} to {LATEST_DATE})")
+    return day
+
+
+def _whole_days(field_name: str, raw: Any) -> int:
+    text = str(raw).strip()
+    try:
+        days = int(text)
+    except ValueError:
+        days = None
+    if days is None or len(text.lstrip("+-")) > _MAX_DAYS_DIGITS:
+        raise MappingError(field_name, raw, "is not a whole number of days")
+    return days
+
+
+def _vat(value: str | None) -> str | None:
+    """A VAT number without the spaces, tabs and line breaks people paste with it."""
+    return None if value is None else "".join(value.split())
+
+
+def _draft_line(index: int, raw_line: Any, mapping: CrmMapping) -> DraftLine:
+    if not isinstance(raw_line, dict):
+        raise MappingError(f"line {index}", raw_line, "is not a line item record")
+    values = {key: _lookup({"line": raw_line}, path) for key, path in mapping.line.items()}
+    quantity = _decimal(f"line {index} quantity", values.get("quantity"))
+    unit_price = _decimal(f"line {index} unit price", values.get("unit_price"))
+    discount = _decimal(f"line {index} discount", values.get("discount_percent")) or Decimal(0)
+    for name, value in ((f"line {index} quantity", quantity), (f"line {index} unit price", unit_price)):
+        if value is None:  # a line without it has no amount: guessing 0 or 1 would invoice the wrong sum
+            raise MappingError(name, value, "is missing")
+    if not 0 <= discount <= 100:
+        raise MappingError(f"line {index} discount", values.get("discount_percent"), "must be between 0 and 100 %")
+    return DraftLine(
+        name=_text(f"line {index} name", values.get("name")),
+        quantity=quantity,
+        unit_price=unit_price,
+        discount_percent=discount,
+        tax_code=_text(f"line {index} tax code", values.get("tax_code")),
+        sku=_text(f"line {index} sku", values.get("sku")),
+    )
+
+
 def draft_from_bundle(bundle: dict, mapping: CrmMapping, tz: ZoneInfo) -> DealDraft:
     deal = {key: _lookup(bundle, path) for key, path in mapping.deal.items()}
-    stage = deal.get("stage")
-    status = mapping.stages.get(str(stage), mapping.default_status) if stage is not None else mapping.default_status
-    closed = _timestamp("close_date", deal.get("close_date"))
+    stage = _text("stage", deal.get("stage"))
+    status = mapping.stages.get(stage, mapping.default_status) if stage is not None else mapping.default_status
     customer = None
     if bundle.get("company"):
         customer = {key: _lookup(bundle, path) for key, path in mapping.customer.items()}
-    lines = []
-    for index, raw_line in enumerate(bundle.get("lines") or [], start=1):
-        values = {key: _lookup({"line": raw_line}, path) for key, path in mapping.line.items()}
-        lines.append(DraftLine(
-            name=values.get("name"),
-            quantity=_decimal(f"line {index} quantity", values.get("quantity")),
-            unit_price=_decimal(f"line {index} unit price", values.get("unit_price")),
-            discount_percent=_decimal(f"line {index} discount", values.get("discount_percent")) or Decimal(0),
-            tax_code=None if values.get("tax_code") is None else str(values["tax_code"]),
-            sku=values.get("sku"),
-        ))
-    currency = deal.get("currency")
+        for key in ("crm_id", "name", "vat_number"):
+            if key in customer:
+                customer[key] = _text(f"customer {key.replace('_', ' ')}", customer[key])
+    raw_lines = bundle.get("lines") or []
+    if not isinstance(raw_lines, (list, tuple)):
+        raise MappingError("line items", raw_lines, "are not a list of line items")
+    lines = [_draft_line(index, raw_line, mapping) for index, raw_line in enumerate(raw_lines, start=1)]
+    currency = _text("currency", deal.get("currency"))
     return DealDraft(
         deal_id=str(bundle["deal"]["id"]),
-        name=deal.get("name"),
+        name=_text("name", deal.get("name")),
         status=status,
-        stage=None if stage is None else str(stage),
+        stage=stage,
         amount=_decimal("amount", deal.get("amount")),
-        currency=None if currency is None else str(currency).strip().upper(),
-        close_date=closed.astimezone(tz).date() if closed else None,
+        currency=None if currency is None else currency.strip().upper(),
+        close_date=_calendar_date("close_date", deal.get("close_date"), tz),
         modified_at=_timestamp("modified_at", deal.get("modified_at")),
-        owner_id=deal.get("owner_id"),
+        owner_id=_text("owner_id", deal.get("owner_id")),
         customer=customer,
         lines=lines,
     )
 
 
-def _cents(amount: Decimal | None, currency: str | None) -> int | None:
+def _cents(field_name: str, amount: Decimal | None, currency: str | None,
+           rounding: str = ROUND_HALF_UP) -> int | None:
     """Integer minor units for the gate (exact; the gate never sees a float amount)."""
-    return None if amount is None else to_minor_units(amount, currency)
+    try:
+        return None if amount is None else to_minor_units(amount, currency, rounding)
+    except MoneyError as err:
+        raise MappingError(field_name, amount, str(err)) from None
+
+
+def _lines_total_cents(draft: DealDraft) -> int | None:
+    if not draft.lines:
+        return None
+    total = sum(_cents(f"line {index} amount", line.net, draft.currency)
+                for index, line in enumerate(draft.lines, start=1))
+    # each line is below MAX_AMOUNT, their sum need not be: it too must fit the gate's integers
+    _cents("line items total", Decimal(total).scaleb(-minor_units(draft.currency or "")), draft.currency)
+    return total
 
 
 def payment_terms_days(draft: DealDraft, rules: InvoiceSettings) -> int:
     raw = (draft.customer or {}).get("payment_terms_days")
-    try:
-        days = int(str(raw).strip()) if raw is not None else rules.default_payment_terms_days
-    except ValueError:
-        raise MappingError("customer payment terms", raw, "is not a whole number of days") from None
+    days = _whole_days("customer payment terms", raw) if raw is not None else rules.default_payment_terms_days
     if not 0 <= days <= 365:
         raise MappingError("customer payment terms", raw, "must be between 0 and 365 days")
     return days
@@ -158,20 +238,21 @@ def gate_row(draft: DealDraft, mapping: CrmMapping, rules: InvoiceSettings, acti
     unknown = next((line.tax_code or "(none)" for line in draft.lines
                     if resolve_tax(line.tax_code, mapping, rules, active) is None), None)
     quantities = [line.quantity for line in draft.lines if line.quantity is not None]
-    prices = [line.unit_price for line in draft.lines if line.unit_price is not None]
+    lowest_price = min((line.unit_price for line in draft.lines if line.unit_price is not None), default=None)
     issue = draft.close_date
     return {
         "deal_id": draft.deal_id,
         "deal_name": draft.name,
         "company_id": None if customer.get("crm_id") is None else str(customer["crm_id"]),
         "customer_name": customer.get("name"),
-        "vat_number": None if customer.get("vat_number") is None else str(customer["vat_number"]).replace(" ", ""),
+        "vat_number": _vat(customer.get("vat_number")),
         "currency": draft.currency,
-        "amount_cents": _cents(draft.amount, draft.currency),
-        "lines_total_cents": sum(_cents(line.net, draft.currency) for line in draft.lines) if draft.lines else None,
+        "amount_cents": _cents("amount", draft.amount, draft.currency),
+        "lines_total_cents": _lines_total_cents(draft),
         "line_count": len(draft.lines),
         "min_line_quantity": str(min(quantities)) if quantities else None,
-        "min_line_unit_cents": _cents(min(prices), draft.currency) if prices else None,
+        # floored: a unit price below zero stays below zero in cents, however small (-0.004 is not 0)
+        "min_line_unit_cents": _cents("line unit price", lowest_price, draft.currency, ROUND_FLOOR),
         "unknown_tax_code": unknown,
         "issue_date": issue,
         "due_date": issue + timedelta(days=payment_terms_days(draft, rules)) if issue else None,
@@ -184,24 +265,24 @@ def read_fields(bundle: dict, paths: dict[str, str]) -> dict[str, Any]:
 
 
 def party_from_fields(fields: dict[str, Any]) -> Party:
-    """A customer from canonical fields; unreadable payment terms raise MappingError."""
+    """A customer from canonical fields; unreadable payment terms or non-text values raise MappingError."""
     terms = fields.get("payment_terms_days")
     if terms is not None:
-        try:
-            terms = int(str(terms).strip())
-        except ValueError:
-            raise MappingError("payment terms", terms, "is not a whole number of days") from None
-    vat = fields.get("vat_number")
+        terms = _whole_days("payment terms", terms)
+    text = {key: _text(key.replace("_", " "), fields.get(key)) for key in
+            ("crm_id", "name", "email", "phone", "vat_number", "currency", "address_line1", "city", "postal_code",
+             "country")}
+    if text["crm_id"] is None:
+        raise MappingError("crm id", None, "is missing")
     return Party(
-        name=str(fields.get("name") or "").strip(),
-        crm_id=str(fields["crm_id"]),
-        email=fields.get("email"),
-        phone=fields.get("phone"),
-        vat_number=None if vat is None else str(vat).replace(" ", ""),
-        currency=fields.get("currency"),
+        name=(text["name"] or "").strip(),
+        crm_id=text["crm_id"],
+        email=text["email"],
+        phone=text["phone"],
+        vat_number=_vat(text["vat_number"]),
+        currency=text["currency"],
         payment_terms_days=terms,
-        address=Address(fields.get("address_line1"), fields.get("city"), fields.get("postal_code"),
-                        fields.get("country")),
+        address=Address(text["address_line1"], text["city"], text["postal_code"], text["country"]),
     )
 
 

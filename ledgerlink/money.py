@@ -20,14 +20,27 @@ ISO_CURRENCIES = frozenset(
 )
 
 
+# No invoice, line or payment of a small business comes near a thousand trillion; a value that does
+# is a typo or an attack. Refusing it keeps every amount's minor units inside the 64-bit integers
+# that gates and stores compare, and Decimal arithmetic far from its 28-digit precision limit.
+MAX_AMOUNT = Decimal(10) ** 15
+
+
 class MoneyError(ValueError):
     """Raised for an amount or currency that cannot be money (NaN, text, unknown currency...)."""
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value as an error message may quote it: its first `limit` characters, repr-escaped (so a
+    newline or a control character cannot split or hijack the line a person reads)."""
+    text = str(value)
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def to_decimal(value: object, what: str = "amount") -> Decimal:
     """Parse a vendor value (str, int, Decimal) into a finite Decimal; floats are refused."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise MoneyError(f"{what} must not be a float or bool (got {value!r})")
+        raise MoneyError(f"{what} must not be a float or bool (got {shown(value)})")
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, (int, str)):
@@ -37,11 +50,20 @@ def to_decimal(value: object, what: str = "amount") -> Decimal:
         try:
             result = Decimal(text)
         except InvalidOperation:
-            raise MoneyError(f"{what} is not a number (got {str(value)[:40]!r})") from None
+            raise MoneyError(f"{what} is not a number (got {shown(value)})") from None
     else:
         raise MoneyError(f"{what} has an unsupported type {type(value).__name__}")
     if not result.is_finite():
-        raise MoneyError(f"{what} is not a finite number (got {value!r})")
+        raise MoneyError(f"{what} is not a finite number (got {shown(value)})")
+    return result
+
+
+def to_amount(value: object, what: str = "amount") -> Decimal:
+    """`to_decimal`, also refusing a magnitude of MAX_AMOUNT or more (a typo or an attack, never money)."""
+    result = to_decimal(value, what)
+    if abs(result) >= MAX_AMOUNT:
+        raise MoneyError(f"{what} has 16 or more digits before the decimal point, too many for money "
+                         f"(got {shown(value)})")
     return result
 
 
@@ -56,10 +78,15 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
 
-def to_minor_units(amount: Decimal, currency: str | None) -> int:
+def to_minor_units(amount: Decimal, currency: str | None, rounding: str = ROUND_HALF_UP) -> int:
     """Exact integer minor units (half-up) of any amount, even in a currency that is not (yet)
-    known to be valid: gates and reconciliation compare cents, and judge the currency separately."""
-    return int(amount.scaleb(minor_units(currency or "")).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    known to be valid: gates and reconciliation compare cents, and judge the currency separately.
+    An amount that is not finite or not below MAX_AMOUNT raises MoneyError."""
+    if not amount.is_finite():
+        raise MoneyError(f"{shown(amount)} is not a finite number")
+    if abs(amount) >= MAX_AMOUNT:
+        raise MoneyError(f"{shown(amount)} has 16 or more digits before the decimal point, too many for money")
+    return int(amount.scaleb(minor_units(currency or "")).quantize(Decimal(1), rounding=rounding))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from sqlmodel import col, select
 
+from ledgerlink.privacy import mask_emails, readable_line
 from ledgerlink.store.links import chunks
 from ledgerlink.store.tables import ExceptionItem, ExceptionStatus, utcnow
 
@@ -17,16 +18,24 @@ if TYPE_CHECKING:
     from ledgerlink.store.repository import Store
 
 ACTIVE = (ExceptionStatus.OPEN.value, ExceptionStatus.RETRYING.value)
+DETAIL_LIMIT = 1000  # every reason of one record, each quoting at most a short excerpt of its value
 
 
 @dataclass(frozen=True)
 class NewException:
+    """A record that cannot move. Its `detail` quotes record values, which anyone could have typed,
+    so it is made one readable line here, once, for every place it is written to (queue, audit,
+    run report, CLI): e-mail addresses masked, control and bidi characters escaped, length bounded."""
+
     record_type: str
     record_id: str
     reason_code: str
     detail: str
     owner: str
     checksum: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", readable_line(mask_emails(str(self.detail)), DETAIL_LIMIT))
 
 
 class ExceptionQueue:
