@@ -38,6 +38,7 @@ from tasks.ops_alerts import ALERT_HOOKS
 from tasks.record import deal_exception, raise_exceptions
 
 MAX_ANSWERS = 5  # an unusable answer (e.g. a rejection without a reason) asks again, this often
+PAUSE_POLL_S = 0.5  # an ad hoc (paused) run notices a decision within this; each look is one local API read
 
 
 class ApprovalDecision(RunInput):
@@ -86,7 +87,7 @@ def wait_for_decision(ctx: HandoffContext, request: ApprovalRequest) -> Approval
     timeout = int((ctx.spec.review.timeout_hours + 1) * 3600)  # the deadline sweep closes it at the hour
     deployed = deployment.id is not None
     wait = suspend_flow_run if deployed else pause_flow_run
-    extra = {} if deployed else {"poll_interval": 2}
+    extra = {} if deployed else {"poll_interval": PAUSE_POLL_S}
     for attempt in range(1, MAX_ANSWERS + 1):
         try:
             answer = wait(wait_for_input=ApprovalDecision, timeout=timeout, key=f"decision-{attempt}", **extra)

@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from tasks.cursors import Window, advance_crm_cursor, fresh_crm
+from tasks.progress import Progress
 from tasks.deal_customers import customers_for_deals
 from tasks.extract import deal_properties, enrich_deals, read_deals_by_id
 from tasks.gate import gate_candidates
@@ -74,6 +75,7 @@ def _one_pass(ctx, max_pages: int | None, window: Window) -> bool:
     """One read from the cursor to the newest change; False when it stopped early (a bound)."""
     logger = get_run_logger()
     cursor = window.start(ctx)
+    progress = Progress(ctx.name, cursor.at_ms, window.until_ms)
     pages = ctx.crm.search_modified_since("deals", cursor.at_ms, deal_properties(ctx.mapping), ctx.spec.page_size,
                                           unless_set=ctx.mapping.invoiced_property)
     batch: list[dict] = []
@@ -86,13 +88,17 @@ def _one_pass(ctx, max_pages: int | None, window: Window) -> bool:
             cursor = _process_batch(ctx, window, cursor, batch)
             logger.info("%d deals read, %d invoices, %d exceptions so far", ctx.counts["deals_read"],
                         ctx.counts["invoices_created"], ctx.counts["exceptions"])
+            progress.update(cursor.at_ms, ctx.counts)
             batch = []
         if last:
+            progress.done()
             return False
     if batch:
-        _process_batch(ctx, window, cursor, batch)
+        cursor = _process_batch(ctx, window, cursor, batch)
         logger.info("%d deals read, %d invoices, %d exceptions", ctx.counts["deals_read"],
                     ctx.counts["invoices_created"], ctx.counts["exceptions"])
+        progress.update(cursor.at_ms, ctx.counts)
+    progress.done()
     return True
 
 

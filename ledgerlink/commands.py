@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from ledgerlink.spec import SpecError
@@ -70,6 +71,7 @@ def _wait_for_local_approvals() -> None:
 
 
 def _run_flow(spec, args) -> dict:
+    os.environ.setdefault("LEDGERLINK_PROGRESS", "1")  # a bar on this terminal (tasks.progress)
     options = {"dry_run": getattr(args, "dry_run", False)}
     if getattr(args, "since", None) is not None:
         options.update(backfill_since=args.since, backfill_until=args.until)
