@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 
 from ledgerlink.money import Money
 
@@ -104,7 +105,7 @@ class Deal:
     owner_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: its amounts are worked out once (cached_property)
 class InvoiceLine:
     description: str
     quantity: Decimal
@@ -116,16 +117,16 @@ class InvoiceLine:
     account_code: str | None = None
     sku: str | None = None
 
-    @property
+    @cached_property
     def net_amount(self) -> Money:
         return line_net(self.quantity, self.unit_price, self.discount_percent)
 
-    @property
+    @cached_property
     def tax_amount(self) -> Money:
         return (self.net_amount * self.tax_rate).rounded()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: its totals are worked out once (cached_property)
 class Invoice:
     """An invoice to create in the accounting system for one won deal.
 
@@ -144,15 +145,15 @@ class Invoice:
     accounting_id: str | None = None
     number: str | None = None
 
-    @property
+    @cached_property
     def subtotal(self) -> Money:
         return sum((line.net_amount for line in self.lines), Money.zero(self.currency))
 
-    @property
+    @cached_property
     def total_tax(self) -> Money:
         return sum((line.tax_amount for line in self.lines), Money.zero(self.currency))
 
-    @property
+    @cached_property
     def total(self) -> Money:
         return self.subtotal + self.total_tax
 
