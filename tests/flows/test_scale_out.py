@@ -1,7 +1,7 @@
 """Scale-out on Prefect itself, as documented: a Prefect server on PostgreSQL, two process workers,
 the store on PostgreSQL, and two runs of the same handoff for the same tenant at once.
 
-2,000 seeded deals (about 1,000 won and clean): every one is invoiced exactly once (write intents and
+800 seeded deals (about 400 won and clean): every one is invoiced exactly once (write intents and
 the store's unique links), and with `shared_limits` the sandboxes, which refuse any call over the
 vendor's real budget, never had to refuse one.
 """
@@ -89,7 +89,7 @@ def test_two_workers_on_postgresql_invoice_every_deal_once_inside_the_vendor_bud
     for name in ("LEDGERLINK_TENANTS", "LEDGERLINK_DEMO_HUBSPOT_TOKEN", "LEDGERLINK_DEMO_XERO_CLIENT_ID",
                  "LEDGERLINK_DEMO_XERO_CLIENT_SECRET", "LEDGERLINK_DEMO_XERO_REFRESH_TOKEN"):
         monkeypatch.delenv(name, raising=False)  # demo_tenants_file sets these; they go when the test ends
-    sandboxes = start_sandboxes(seed=5, limits=True, deals=2000)  # the vendors' real budgets
+    sandboxes = start_sandboxes(seed=5, limits=True, deals=800)  # the vendors' real budgets
     try:
         tenants = demo_tenants_file(home, sandboxes, rate_limits=True)
         data = yaml.safe_load(tenants.read_text())
@@ -122,7 +122,7 @@ def test_two_workers_on_postgresql_invoice_every_deal_once_inside_the_vendor_bud
         for invoice in sandboxes.xero.default_books.invoices.values():
             if invoice.get("Type") == "ACCREC":
                 references[invoice.get("Reference")] = references.get(invoice.get("Reference"), 0) + 1
-        assert len(eligible) > 900
+        assert len(eligible) > 350
         assert all(references.get(f"DEAL-{deal_id}") == 1 for deal_id in eligible)  # once each, none missing
         assert sandboxes.xero.stats.snapshot()["rate_limited"] == 0
         assert sandboxes.hubspot.stats.snapshot()["rate_limited"] == 0
