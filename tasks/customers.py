@@ -25,7 +25,7 @@ from ledgerlink.privacy import fingerprint
 from ledgerlink.store.audit_log import NewAuditEvent
 from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
-from tasks.idempotent import chunked, create_batch
+from tasks.idempotent import chunked, create_batch, settle_interrupted_keys
 from tasks.merge_review import CREATE_NEW, merge_decisions
 from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 
@@ -91,6 +91,11 @@ def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dic
                 else:
                     to_update.append(linked)
     unlinked = [cid for cid in parties if cid not in links]
+    if unlinked:  # a contact an interrupted run created is ours: settle it, never match it as a stranger's
+        settled = settle_interrupted_keys(
+            ctx, "customer", unlinked, find=lambda keys: _find_by_crm_id(ctx, keys),
+            persist=lambda done: _persist_links(ctx, done, parties, "customer.created", outcome))
+        unlinked = [cid for cid in unlinked if cid not in settled]
     matched, to_create = _match(ctx, spec, {cid: parties[cid] for cid in unlinked}, outcome)
     _persist_links(ctx, matched, parties, "customer.matched", outcome)
     to_update.extend(outcome.resolved[cid] for cid in matched)  # one match: link and update

@@ -151,6 +151,16 @@ def chunked(items: Sequence, size: int):
         yield items[start : start + size]
 
 
+def settle_interrupted_keys(ctx: HandoffContext, object_type: str, keys: list[str], find: FindFn,
+                            persist: PersistFn) -> dict[str, WriteResult]:
+    """Settle these records' writes that an interrupted run left unsettled, before anything else is
+    decided about them: what the vendor has is persisted and confirmed (and returned), what it
+    lacks is failed so it can be sent again. Keys with no unsettled intent cost nothing."""
+    outcome = CreateOutcome({}, {}, [])
+    _settle_stale(ctx, object_type, keys, find, persist, outcome)
+    return outcome.created
+
+
 def settle_left_over(ctx: HandoffContext, object_type: str, find: FindFn, persist: PersistFn) -> list[str]:
     """Settle what an earlier run left unsettled (it crashed or lost the answer) by lookup.
 
