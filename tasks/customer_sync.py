@@ -63,10 +63,11 @@ def write_back_customers(ctx: HandoffContext) -> int:
                              for prop, template in templates.items()} for link in pending}
     results = ctx.crm.batch_update(ctx.customer_spec.source.object, updates)
     done = [r.key for r in results if r.ok]
-    ctx.store.links.mark_written_back(ctx.tenant.name, "customer", done)
-    ctx.store.audit.append(ctx.tenant.name, [
-        NewAuditEvent("company.written_back", handoff=HANDOFF, run_id=ctx.run_id, customer_id=cid, after=updates[cid])
-        for cid in done])
+    with ctx.store.transaction():  # marked written back and audited: both or neither
+        ctx.store.links.mark_written_back(ctx.tenant.name, "customer", done)
+        ctx.store.audit.append(ctx.tenant.name, [
+            NewAuditEvent("company.written_back", handoff=HANDOFF, run_id=ctx.run_id, customer_id=cid,
+                          after=updates[cid]) for cid in done])
     raise_exceptions(ctx, [NewException("company", r.key, "writeback_failed",
                                          "accounting id could not be written to the company: "
                                          + ("; ".join(r.errors) or "no message"), "ops")

@@ -185,15 +185,16 @@ def _persist_links(ctx: HandoffContext, done: dict[str, WriteResult], parties: d
     if not done:
         return
     tenant = ctx.tenant.name
-    ctx.store.links.save(tenant, "customer", [
-        {"crm_id": cid, "accounting_id": r.target_id, "accounting_number": cid} for cid, r in done.items()])
     linked = [replace(parties[cid], accounting_id=r.target_id) for cid, r in done.items()]
-    if action == "customer.created":
-        _remember(ctx, linked)
-    ctx.store.audit.append(tenant, [
-        NewAuditEvent(action, handoff=HANDOFF, run_id=ctx.run_id, customer_id=p.crm_id,
-                      after={"accounting_id": p.accounting_id, "name": p.name, "rule": done[p.crm_id].number})
-        for p in linked])
+    with ctx.store.transaction():  # the link, what was written and its audit event: all or none
+        ctx.store.links.save(tenant, "customer", [
+            {"crm_id": cid, "accounting_id": r.target_id, "accounting_number": cid} for cid, r in done.items()])
+        if action == "customer.created":
+            _remember(ctx, linked)
+        ctx.store.audit.append(tenant, [
+            NewAuditEvent(action, handoff=HANDOFF, run_id=ctx.run_id, customer_id=p.crm_id,
+                          after={"accounting_id": p.accounting_id, "name": p.name, "rule": done[p.crm_id].number})
+            for p in linked])
     outcome.resolved.update({p.crm_id: p for p in linked})
 
 

@@ -43,8 +43,9 @@ def create_batch(ctx: HandoffContext, object_type: str, items: dict[str, tuple[o
                  create: CreateFn, find: FindFn, persist: PersistFn, *, resend_once: bool = True) -> CreateOutcome:
     """items: key -> (payload object for `create`, request hash); len(items) ≤ the vendor's batch size.
 
-    `persist` stores what was created (links) BEFORE the intents are confirmed, so a crash in between
-    leaves an unsettled intent that the next run settles by lookup — never a confirmed one with no link.
+    `persist` stores what was created (links) in the same transaction that confirms the intents, so a
+    crash leaves either an unsettled intent that the next run settles by lookup, or both — never a
+    confirmed intent with no link, nor a link whose audit event is written again.
     """
     store, tenant = ctx.store, ctx.tenant.name
     outcome = CreateOutcome({}, {}, [])
@@ -136,12 +137,15 @@ def _recover_unclaimed(ctx: HandoffContext, object_type: str, keys: list[str], f
 
 def _finish(ctx: HandoffContext, object_type: str, created: dict[str, WriteResult],
             rejected: dict[str, WriteResult], persist: PersistFn, outcome: CreateOutcome) -> None:
-    persist(created)
-    ctx.store.intents.settle(ctx.tenant.name, object_type, [
-        *({"record_key": k, "status": IntentStatus.CONFIRMED, "target_id": r.target_id} for k, r in created.items()),
-        *({"record_key": k, "status": IntentStatus.FAILED, "detail": "; ".join(r.errors)[:2000]}
-          for k, r in rejected.items()),
-    ])
+    """Links, audit events and the settled intents in one transaction: a crash leaves the intents
+    unsettled (settled again by lookup) or everything recorded — never a record audited twice."""
+    with ctx.store.transaction():
+        persist(created)
+        ctx.store.intents.settle(ctx.tenant.name, object_type, [
+            *({"record_key": k, "status": IntentStatus.CONFIRMED, "target_id": r.target_id} for k, r in created.items()),
+            *({"record_key": k, "status": IntentStatus.FAILED, "detail": "; ".join(r.errors)[:2000]}
+              for k, r in rejected.items()),
+        ])
     outcome.created.update(created)
     outcome.rejected.update(rejected)
 

@@ -118,13 +118,15 @@ def _write(ctx: HandoffContext, planned: dict[str, dict], known: dict, problems:
                 problems.append(_problem(ctx, state["record_id"], "target_rejected",
                                          f"{spec.target.system} rejected the update of {result.key}: "
                                          + ("; ".join(result.errors) or "no message")))
-        ctx.store.sync_states.save(tenant, spec.name, done)
-        ctx.store.exceptions.resolve(tenant, spec.name, [s["record_id"] for s in done])
-        ctx.store.audit.append(tenant, [
-            NewAuditEvent(f"{spec.name}.updated", handoff=spec.name, run_id=ctx.run_id,
-                          deal_id=s["target_id"] if spec.target.object == "deals" else None,
-                          invoice_number=s["number"], before=(known[s["record_id"]].values if s["record_id"] in known else None),
-                          after=s["values"]) for s in done])
+        with ctx.store.transaction():  # what was written, and its audit event: both or neither
+            ctx.store.sync_states.save(tenant, spec.name, done)
+            ctx.store.exceptions.resolve(tenant, spec.name, [s["record_id"] for s in done])
+            ctx.store.audit.append(tenant, [
+                NewAuditEvent(f"{spec.name}.updated", handoff=spec.name, run_id=ctx.run_id,
+                              deal_id=s["target_id"] if spec.target.object == "deals" else None,
+                              invoice_number=s["number"],
+                              before=(known[s["record_id"]].values if s["record_id"] in known else None),
+                              after=s["values"]) for s in done])
         ctx.counts["records_updated"] += len(done)
         ctx.updated.extend({"target": s["target_id"], "source": s["number"], "values": mask_emails(
             ", ".join(f"{k.removeprefix('ledgerlink_')}={v}" for k, v in s["values"].items() if v))} for s in done)

@@ -1,12 +1,15 @@
 """The Store facade: one engine, one small repository per table family.
 
 Each repository commits its own short transaction, because the flow's durability rule is per step:
-a link is durable before the cursor moves, an intent is durable before the call is sent.
+a link is durable before the cursor moves, an intent is durable before the call is sent. Where
+several writes record one fact (a link, its audit event and its confirmed intent), `transaction()`
+makes them one commit: a crash leaves all of them or none, never a fact without its audit event.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Iterator
 
 from sqlalchemy.engine import Engine
@@ -34,6 +37,7 @@ class Store:
         self.sync_states = SyncStates(self)
         self.triggers = Triggers(self)
         self.approvals = Approvals(self)
+        self._ambient: ContextVar[Session | None] = ContextVar(f"store-{id(self)}", default=None)
 
     @property
     def backend(self) -> str:
@@ -41,7 +45,12 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction that commits on success and rolls back on any error."""
+        """A transaction that commits on success and rolls back on any error; inside
+        `transaction()`, that one transaction."""
+        ambient = self._ambient.get()
+        if ambient is not None:
+            yield ambient
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -49,6 +58,20 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every repository call in the block shares one transaction, committed at the end (or
+        rolled back on any error). Nested blocks join the outer one."""
+        if self._ambient.get() is not None:
+            yield
+            return
+        with self.session() as session:
+            token = self._ambient.set(session)
+            try:
+                yield
+            finally:
+                self._ambient.reset(token)
 
     def dispose(self) -> None:
         self.engine.dispose()
