@@ -187,14 +187,15 @@ def _persist_links(ctx: HandoffContext, done: dict[str, WriteResult], parties: d
     tenant = ctx.tenant.name
     linked = [replace(parties[cid], accounting_id=r.target_id) for cid, r in done.items()]
     with ctx.store.transaction():  # the link, what was written and its audit event: all or none
-        ctx.store.links.save(tenant, "customer", [
+        new = ctx.store.links.save(tenant, "customer", [
             {"crm_id": cid, "accounting_id": r.target_id, "accounting_number": cid} for cid, r in done.items()])
+        recorded = [p for p in linked if p.crm_id in new]  # not those another run recorded already
         if action == "customer.created":
-            _remember(ctx, linked)
+            _remember(ctx, recorded)
         ctx.store.audit.append(tenant, [
             NewAuditEvent(action, handoff=HANDOFF, run_id=ctx.run_id, customer_id=p.crm_id,
                           after={"accounting_id": p.accounting_id, "name": p.name, "rule": done[p.crm_id].number})
-            for p in linked])
+            for p in recorded])
     outcome.resolved.update({p.crm_id: p for p in linked})
 
 

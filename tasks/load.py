@@ -1,5 +1,6 @@
 """Load: invoices created in batches (≤ the vendor's batch size) through the write-intent protocol,
-links stored before intents are confirmed, per-item rejections queued for finance."""
+links and their audit events stored with the intents' confirmation (one transaction, once per
+invoice however often a lookup finds it again), per-item rejections queued for finance."""
 
 from __future__ import annotations
 
@@ -39,11 +40,13 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
         if not created:
             return
         tenant = ctx.tenant.name
-        ctx.store.links.save(tenant, "invoice", [
+        new = ctx.store.links.save(tenant, "invoice", [
             {"crm_id": deal_id, "accounting_id": r.target_id, "accounting_number": r.number,
              "checksum": checksums.get(deal_id)} for deal_id, r in created.items()])
         events = []
         for deal_id, result in created.items():
+            if deal_id not in new:
+                continue  # recorded already (by a run that crashed after, or one running alongside)
             invoice = invoices.get(deal_id)
             after = {"invoice_id": result.target_id, "invoice_number": result.number}
             if invoice is not None:
@@ -66,7 +69,7 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
             if deal_id in ctx.approved:
                 ctx.store.approvals.mark_applied([ctx.approved[deal_id].id],
                                                  outcome=f"invoice {result.number or result.target_id}")
-        ctx.counts["invoices_created"] += sum(1 for deal_id in created if deal_id in invoices)
+        ctx.counts["invoices_created"] += sum(1 for deal_id in created if deal_id in invoices and deal_id in new)
     return persist
 
 
