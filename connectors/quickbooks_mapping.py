@@ -158,12 +158,13 @@ def ledger_tax_rate(code: Mapping[str, Any], rates: Mapping[str, Mapping[str, An
 
 def ledger_contact(customer: Mapping[str, Any]) -> LedgerContact:
     tax_id = customer.get("PrimaryTaxIdentifier")
-    if tax_id and _MASKED.match(str(tax_id)):
-        tax_id = None  # masked by QBO: unknown, not a number to match on
-    return LedgerContact(id=str(customer["Id"]), name=customer.get("DisplayName"), tax_number=tax_id,
+    masked = bool(tax_id and _MASKED.match(str(tax_id)))
+    return LedgerContact(id=str(customer["Id"]), name=customer.get("DisplayName"),
+                         tax_number=None if masked else tax_id,  # masked: unknown, not a number to match on
                          email=(customer.get("PrimaryEmailAddr") or {}).get("Address"),
                          crm_id=customer.get("AcctNum") or None,
-                         active=bool(customer.get("Active", True)), updated_at=updated_at(customer))
+                         active=bool(customer.get("Active", True)), updated_at=updated_at(customer),
+                         hidden=frozenset({"tax_number"}) if masked else frozenset())
 
 
 def is_voided(invoice: Mapping[str, Any]) -> bool:

@@ -33,8 +33,8 @@ def report_accounting_edits(ctx: HandoffContext, contacts: list[LedgerContact]) 
         state = states.get(cid) if cid else None
         if state is None or not state.values:
             continue
-        changed = [f for f in spec.owned_fields
-                   if owned_fingerprint(getattr(contact, CONTACT_FIELDS[f])) != state.values.get(f)]
+        changed = [f for f in spec.owned_fields if CONTACT_FIELDS[f] not in contact.hidden  # unknown is no edit
+                   and owned_fingerprint(getattr(contact, CONTACT_FIELDS[f])) != state.values.get(f)]
         if not changed:
             clean.append(cid)
             continue
