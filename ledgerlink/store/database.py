@@ -39,13 +39,19 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent; safe on every start)."""
+    """Bring the schema to the newest migration (idempotent; safe on every start, and when several
+    workers start at once: one migrates, the others wait for it and then find the schema at head).
+
+    SQLite's BEGIN IMMEDIATE already serialises them; PostgreSQL takes a transaction-scoped
+    advisory lock per schema, because two CREATE TABLEs racing fail one worker's start."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('ledgerlink-migrate:' || current_schema()))")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
