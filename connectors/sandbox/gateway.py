@@ -8,6 +8,7 @@ calls, apply faults or attach rate-limit headers. Control routes (/_sandbox/...)
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import threading
@@ -60,7 +61,9 @@ class Stats:
 
     Taps watch every counted call, in the emulator's own thread. Crash tests use them to kill a
     client at an exact call: before a write happened, or after it happened and before the client
-    could learn of it. With no tap the request pipeline is unchanged.
+    could learn of it. A tap that returns an awaitable when a call arrives holds that call (and
+    only that call) until it completes: concurrency tests keep one run's write in flight until
+    another run has got somewhere. With no tap the request pipeline is unchanged.
     """
 
     def __init__(self) -> None:
@@ -167,7 +170,9 @@ class Gateway:
             if taps:
                 event = CallEvent("arrived", key, method, request.url.path, await request.body())
                 for callback in taps:
-                    callback(event)
+                    held = callback(event)
+                    if inspect.isawaitable(held):  # the tap holds this call (only this one) until it is done
+                        await held
             try:
                 response, wrote, fault_kind = await self._process(request, spec)
             except Exception:  # an emulator bug must look like a vendor 500, and be logged
