@@ -34,9 +34,10 @@ def contact_to_accounting_contact(tenant: str = "demo", only_retries: bool = Fal
         retry = [item.record_id for item in ctx.store.exceptions.list(tenant, HANDOFF, status="retrying", limit=5_000)]
         if retry:
             logger.info("re-processing %d compan(ies) marked for retry", len(retry))
-            _process(ctx, spec, list(ctx.crm.batch_read(spec.source.object, retry, properties).values()))
+            outcome = _process(ctx, spec, list(ctx.crm.batch_read(spec.source.object, retry, properties).values()))
             ctx.counts["retried"] += len(retry)
-            ctx.store.exceptions.resolve(tenant, HANDOFF, retry, only_from=("retrying",))  # not raised again
+            ctx.store.exceptions.resolve(tenant, HANDOFF, [cid for cid in retry if cid not in outcome.problems],
+                                         only_from=("retrying",))  # not raised again
         if not only_retries:
             _report_accounting_edits(ctx)
             cursor = read_cursor(ctx, HANDOFF)
@@ -50,11 +51,12 @@ def contact_to_accounting_contact(tenant: str = "demo", only_retries: bool = Fal
     return ctx.report.as_dict()
 
 
-def _process(ctx, spec, companies: list[dict]) -> None:
+def _process(ctx, spec, companies: list[dict]):
     outcome = ensure_customers(quote(ctx), quote(spec), quote({str(c["id"]): flatten(c) for c in companies}),
                                update_changed=True)
     raise_exceptions(ctx, list(outcome.problems.values()))
     write_back_customers(quote(ctx))
+    return outcome
 
 
 def _report_accounting_edits(ctx) -> None:

@@ -31,6 +31,7 @@ from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 
 HANDOFF = "contact-to-accounting-contact"
 EDIT_CONFLICT = "accounting_edit_conflict"
+IN_FLIGHT = "customer_in_flight"
 
 
 @dataclass
@@ -95,7 +96,8 @@ def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dic
         settled = settle_interrupted_keys(
             ctx, "customer", unlinked, find=lambda keys: _find_by_crm_id(ctx, keys),
             persist=lambda done: _persist_links(ctx, done, parties, "customer.created", outcome))
-        unlinked = [cid for cid in unlinked if cid not in settled]
+        _in_flight(ctx, spec, settled.in_flight, outcome)
+        unlinked = [cid for cid in unlinked if cid not in settled.created and cid not in settled.in_flight]
     matched, to_create = _match(ctx, spec, {cid: parties[cid] for cid in unlinked}, outcome)
     _persist_links(ctx, matched, parties, "customer.matched", outcome)
     to_update.extend(outcome.resolved[cid] for cid in matched)  # one match: link and update
@@ -105,6 +107,7 @@ def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dic
             create=ctx.accounting.create_contacts, find=lambda keys: _find_by_crm_id(ctx, keys),
             persist=lambda done: _persist_links(ctx, done, parties, "customer.created", outcome))
         ctx.counts["customers_created"] += len(created.created)
+        _in_flight(ctx, spec, created.in_flight, outcome)
         for cid, result in created.rejected.items():
             outcome.problems[cid] = _problem(ctx, spec, cid, "customer_not_created",
                                              f"{ctx.tenant.accounting.system} refused the contact: "
@@ -208,8 +211,17 @@ def _remember(ctx: HandoffContext, parties: list[Party]) -> None:
 
 
 def _problem(ctx: HandoffContext, spec: CustomerSyncSpec, cid: str, reason: str, detail: str,
-             owner: str | None = None) -> NewException:
-    return NewException("company", cid, reason, detail, owner or spec.owner_for(reason))
+             owner: str | None = None, retry: bool = False) -> NewException:
+    return NewException("company", cid, reason, detail, owner or spec.owner_for(reason), retry=retry)
+
+
+def _in_flight(ctx: HandoffContext, spec: CustomerSyncSpec, company_ids: list[str], outcome: CustomerOutcome) -> None:
+    """Customers another live run is creating right now: left to it, but never passed by silently —
+    each waits as an item set to retry, which the next run takes up (and the creating run resolves)."""
+    for cid in company_ids:
+        outcome.problems[cid] = _problem(ctx, spec, cid, IN_FLIGHT, "another run is creating this customer "
+                                         "right now; it is looked at again on the next run", "ops", retry=True)
+    ctx.counts["customers_in_flight_elsewhere"] += len(company_ids)
 
 
 def _find_by_crm_id(ctx: HandoffContext, company_ids: list[str]) -> dict[str, WriteResult]:

@@ -156,13 +156,16 @@ def chunked(items: Sequence, size: int):
 
 
 def settle_interrupted_keys(ctx: HandoffContext, object_type: str, keys: list[str], find: FindFn,
-                            persist: PersistFn) -> dict[str, WriteResult]:
+                            persist: PersistFn) -> CreateOutcome:
     """Settle these records' writes that an interrupted run left unsettled, before anything else is
-    decided about them: what the vendor has is persisted and confirmed (and returned), what it
-    lacks is failed so it can be sent again. Keys with no unsettled intent cost nothing."""
+    decided about them: what the vendor has is persisted and confirmed (`created`), what it lacks
+    is failed so it can be sent again. Writes a live run still holds are left to it (`in_flight`)."""
     outcome = CreateOutcome({}, {}, [])
     _settle_stale(ctx, object_type, keys, find, persist, outcome)
-    return outcome.created
+    intents = ctx.store.intents.for_keys(ctx.tenant.name, object_type, [k for k in keys if k not in outcome.created])
+    outcome.in_flight = [k for k, intent in intents.items()
+                         if intent.status in UNSETTLED and held_by_live_run(ctx, intent)]
+    return outcome
 
 
 def settle_left_over(ctx: HandoffContext, object_type: str, find: FindFn, persist: PersistFn) -> list[str]:

@@ -30,6 +30,7 @@ def raise_exceptions(ctx: HandoffContext, items: list[NewException]) -> None:
 
 
 def deal_exception(ctx: HandoffContext, deal_id: str, reason_code: str, detail: str,
-                   checksum: str | None = None, owner: str | None = None) -> NewException:
+                   checksum: str | None = None, owner: str | None = None, retry: bool = False) -> NewException:
     """An exception item for a deal; the owner comes from the caller or the spec's owner table."""
-    return NewException("deal", deal_id, reason_code, detail, owner or ctx.spec.owner_for(reason_code), checksum)
+    return NewException("deal", deal_id, reason_code, detail, owner or ctx.spec.owner_for(reason_code), checksum,
+                        retry)

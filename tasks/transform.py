@@ -54,6 +54,8 @@ def select_won_unlinked(ctx: HandoffContext, deals: list[dict]) -> list[dict]:
             ctx.counts["skipped_already_invoiced"] += 1
         else:
             selected.append(deal)
+    invoiced = [str(deal["id"]) for deal in deals if str(deal["id"]) in linked]
+    ctx.store.exceptions.resolve(ctx.tenant.name, ctx.name, invoiced, only_from=("retrying",))  # retried: done
     return selected
 
 

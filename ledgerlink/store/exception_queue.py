@@ -28,6 +28,11 @@ class NewException:
     detail: str
     owner: str
     checksum: str | None = None
+    retry: bool = False  # waits only for a moment (another run holds the record): the next run retries it
+
+
+def _status(item: NewException) -> str:
+    return (ExceptionStatus.RETRYING if item.retry else ExceptionStatus.OPEN).value
 
 
 class ExceptionQueue:
@@ -44,7 +49,7 @@ class ExceptionQueue:
         now = utcnow()
         rows = [{"tenant": tenant, "handoff": handoff, "record_type": item.record_type, "record_id": item.record_id,
                  "reason_code": item.reason_code, "detail": item.detail[:4000], "owner": item.owner,
-                 "status": ExceptionStatus.OPEN.value, "attempts": 1, "checksum": item.checksum,
+                 "status": _status(item), "attempts": 1, "checksum": item.checksum,
                  "first_seen": now, "last_seen": now} for item in items]
         with self._store.session() as session:
             new: set[str] = set()
@@ -65,7 +70,7 @@ class ExceptionQueue:
                     row.attempts += 1
                     changed += 1
                 row.reason_code, row.detail, row.owner = item.reason_code, item.detail[:4000], item.owner
-                row.checksum, row.status, row.last_seen, row.resolved_at = item.checksum, ExceptionStatus.OPEN.value, now, None
+                row.checksum, row.status, row.last_seen, row.resolved_at = item.checksum, _status(item), now, None
                 session.add(row)
         return changed
 
