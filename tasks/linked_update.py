@@ -134,25 +134,45 @@ def _write(ctx: HandoffContext, planned: dict[str, dict], known: dict, problems:
 
 
 def _fire_triggers(ctx: HandoffContext, states: list[dict]) -> None:
+    """Each declared trigger fires once per record: the event goes out first, under an id fixed by
+    (tenant, handoff, trigger, record), and is delivered before the firing is recorded (with its
+    audit event, in one transaction). A crash in between sends the same event again, which Prefect
+    keeps once (events are unique by id); recording first would lose it for good."""
     spec: LinkedUpdateSpec = ctx.spec
+    tenant = ctx.tenant.name
     for trigger in spec.triggers:
         for state in states:
             if not trigger.condition.evaluate(state["raw"]):
                 continue
-            if not ctx.store.triggers.fire_once(ctx.tenant.name, spec.name, trigger.name, state["target_id"], ctx.run_id):
+            if ctx.store.triggers.has_fired(tenant, spec.name, trigger.name, state["target_id"]):
                 continue
-            from prefect.events import emit_event
-
-            emit_event(event=trigger.event,
-                       resource={"prefect.resource.id": f"ledgerlink.{ctx.tenant.name}.{spec.target.object}.{state['target_id']}",
-                                 "ledgerlink.tenant": ctx.tenant.name, "ledgerlink.trigger": trigger.name},
-                       payload={"record_id": state["record_id"], "target_id": state["target_id"],
-                                "invoice_number": state["number"], "values": state["values"]})
-            ctx.store.audit.append(ctx.tenant.name, [NewAuditEvent(
-                f"trigger.{trigger.name}", handoff=spec.name, run_id=ctx.run_id, invoice_number=state["number"],
-                deal_id=state["target_id"] if spec.target.object == "deals" else None,
-                after={"event": trigger.event, "when": trigger.when})])
+            _emit(ctx, trigger, state)
+            with ctx.store.transaction():
+                if not ctx.store.triggers.fire_once(tenant, spec.name, trigger.name, state["target_id"], ctx.run_id):
+                    continue  # another run recorded it meanwhile (its event had the same id)
+                ctx.store.audit.append(tenant, [NewAuditEvent(
+                    f"trigger.{trigger.name}", handoff=spec.name, run_id=ctx.run_id, invoice_number=state["number"],
+                    deal_id=state["target_id"] if spec.target.object == "deals" else None,
+                    after={"event": trigger.event, "when": trigger.when})])
             ctx.counts[f"trigger_{trigger.name}"] += 1
+
+
+def _emit(ctx: HandoffContext, trigger, state: dict) -> None:
+    from uuid import NAMESPACE_URL, uuid5
+
+    from prefect.events import emit_event
+    from prefect.events.worker import EventsWorker
+
+    spec: LinkedUpdateSpec = ctx.spec
+    tenant = ctx.tenant.name
+    event = emit_event(
+        event=trigger.event, id=uuid5(NAMESPACE_URL, f"ledgerlink:{tenant}:{spec.name}:{trigger.name}:{state['target_id']}"),
+        resource={"prefect.resource.id": f"ledgerlink.{tenant}.{spec.target.object}.{state['target_id']}",
+                  "ledgerlink.tenant": tenant, "ledgerlink.trigger": trigger.name},
+        payload={"record_id": state["record_id"], "target_id": state["target_id"],
+                 "invoice_number": state["number"], "values": state["values"]})
+    if event is not None:
+        EventsWorker.instance().wait_until_empty()  # sent before it is recorded as fired
 
 
 def _today(ctx: HandoffContext) -> date:
