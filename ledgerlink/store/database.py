@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Engine
 from ledgerlink import settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATING = threading.Lock()  # Alembic's migration context is process-global
 
 
 def make_engine(url: str) -> Engine:
@@ -43,13 +45,15 @@ def migrate(engine: Engine) -> None:
     workers start at once: one migrates, the others wait for it and then find the schema at head).
 
     SQLite's BEGIN IMMEDIATE already serialises them; PostgreSQL takes a transaction-scoped
-    advisory lock per schema, because two CREATE TABLEs racing fail one worker's start."""
+    advisory lock per schema, because two CREATE TABLEs racing fail one worker's start. Within
+    one process a lock comes first: Alembic keeps the running migration in module globals, so two
+    threads opening stores at once would mix their migrations up."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with _MIGRATING, engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('ledgerlink-migrate:' || current_schema()))")
         config.attributes["connection"] = connection

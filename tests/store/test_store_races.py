@@ -119,3 +119,15 @@ def test_two_workers_starting_on_a_fresh_database_at_once_both_migrate_it(backen
             with admin.connect() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+
+
+def test_threads_of_one_process_opening_stores_at_once_all_start(tmp_path):
+    """Alembic keeps the running migration in module globals; a worker opening stores from several
+    threads (or a test running two tenants side by side) must not mix them up."""
+    from ledgerlink.store import open_store
+
+    stores = _at_once(4, lambda n: open_store(f"sqlite:///{tmp_path / f'store-{n}.db'}"))
+    assert not [s for s in stores if isinstance(s, Exception)], stores
+    for store in stores:
+        assert store.links.count(T, "invoice") == 0
+        store.dispose()
