@@ -99,10 +99,17 @@ def held_by_live_run(ctx: HandoffContext, intent) -> bool:
     return age < intent_lease_seconds() and ctx.run_alive(intent.run_id)
 
 
+QueueFn = Callable[[list[str]], None]
+
+
 def _settle_stale(ctx: HandoffContext, object_type: str, keys: list[str], find: FindFn, persist: PersistFn,
-                  outcome: CreateOutcome) -> list[str]:
+                  outcome: CreateOutcome, queue_missing: QueueFn | None = None) -> list[str]:
     """Unsettled intents no live run holds are settled by lookup: found → confirmed (and persisted),
-    missing → failed, so they can be claimed and sent again. Returns the missing keys."""
+    missing → failed, so they can be claimed and sent again. Returns the missing keys.
+
+    A failed intent is no longer unsettled, so no later run would look at it again: `queue_missing`
+    records, in the same transaction, that those records still have to be sent (a crash before
+    they are must not lose them)."""
     intents = ctx.store.intents.for_keys(ctx.tenant.name, object_type, keys)
     stale = [k for k, intent in intents.items() if intent.status in UNSETTLED and not held_by_live_run(ctx, intent)]
     if not stale:
@@ -112,8 +119,11 @@ def _settle_stale(ctx: HandoffContext, object_type: str, keys: list[str], find: 
         found.update(find(list(part)))
     missing = [k for k in stale if k not in found]
     _finish(ctx, object_type, found, {}, persist, outcome)
-    ctx.store.intents.mark(ctx.tenant.name, object_type, missing, IntentStatus.FAILED,
-                           "not found at the vendor after an interrupted write; sent again")
+    with ctx.store.transaction():
+        ctx.store.intents.mark(ctx.tenant.name, object_type, missing, IntentStatus.FAILED,
+                               "not found at the vendor after an interrupted write; sent again")
+        if queue_missing is not None and missing:
+            queue_missing(missing)
     ctx.counts[f"{object_type}_recovered_by_lookup"] += len(found)
     ctx.counts[f"{object_type}_recovered_missing"] += len(missing)
     return missing
@@ -168,10 +178,12 @@ def settle_interrupted_keys(ctx: HandoffContext, object_type: str, keys: list[st
     return outcome
 
 
-def settle_left_over(ctx: HandoffContext, object_type: str, find: FindFn, persist: PersistFn) -> list[str]:
+def settle_left_over(ctx: HandoffContext, object_type: str, find: FindFn, persist: PersistFn,
+                     queue_missing: QueueFn | None = None) -> list[str]:
     """Settle what an earlier run left unsettled (it crashed or lost the answer) by lookup.
 
-    Returns the keys that were not found at the vendor: their records must be processed again.
+    Returns the keys that were not found at the vendor: their records must be processed again
+    (and `queue_missing` makes that durable, see _settle_stale).
     """
     keys = [intent.record_key for intent in ctx.store.intents.unsettled(ctx.tenant.name, object_type)]
-    return _settle_stale(ctx, object_type, keys, find, persist, CreateOutcome({}, {}, []))
+    return _settle_stale(ctx, object_type, keys, find, persist, CreateOutcome({}, {}, []), queue_missing)

@@ -93,9 +93,21 @@ def create_invoices(ctx: HandoffContext, invoices: list[Invoice], checksums: dic
                            checksums.get(deal_id))
             for deal_id, r in outcome.rejected.items()])
         ctx.counts["invoices_in_flight_elsewhere"] += len(outcome.in_flight)
+        raise_exceptions(ctx, _waiting(ctx, outcome.in_flight, "invoice_in_flight",
+                                       "another run is creating this invoice right now"))
 
 
 @task(name="settle-interrupted-writes", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def settle_interrupted(ctx: HandoffContext) -> list[str]:
     """Before new work: settle what an interrupted run left behind. Returns deal ids to process again."""
-    return settle_left_over(ctx, "invoice", lambda keys: find_invoices(ctx, keys), _persist(ctx, {}, {}))
+    return settle_left_over(ctx, "invoice", lambda keys: find_invoices(ctx, keys), _persist(ctx, {}, {}),
+                            queue_missing=lambda keys: raise_exceptions(ctx, _waiting(
+                                ctx, keys, "invoice_resend_pending",
+                                f"an interrupted run's invoice is not in {ctx.tenant.accounting.system}; it is sent again")))
+
+
+def _waiting(ctx: HandoffContext, deal_ids: list[str], reason: str, why: str) -> list:
+    """Deals the cursor may pass although their invoice is not made yet: each waits as an item set to
+    retry (the next run takes it up; it closes when the invoice is linked), never passed silently."""
+    return [deal_exception(ctx, deal_id, reason, f"{why}; looked at again on the next run", owner="ops", retry=True)
+            for deal_id in deal_ids]
