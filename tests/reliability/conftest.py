@@ -8,4 +8,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from crash_fixtures import children, clean, database_url, prefect_env, worlds  # noqa: E402,F401
+from crash_fixtures import children, clean, crashed, database_url, prefect_env, worlds  # noqa: E402,F401

@@ -5,13 +5,18 @@ world is compared with (once per session and pair of vendors). conftest.py impor
 from __future__ import annotations
 
 import os
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 
 import crash_child
-from crash_loop import clean_run
-from crash_world import open_world
+from crash_kill_plan import CI_SEED, ci_plan
+from crash_loop import clean_run, crash_until_complete
+from crash_outcome import fingerprint, snapshot
+from crash_world import PAIRS, open_world
 
 # The session's Prefect server stores events within half a second instead of five: the tests read
 # the onboarding events back, and would otherwise wait for the event persister.
@@ -54,20 +59,58 @@ def worlds(tmp_path, prefect_env):
 
 @pytest.fixture(scope="session")
 def clean(tmp_path_factory, prefect_env, children):
-    """clean(crm, accounting) → crash_loop.Clean of an uninterrupted run, computed once per pair."""
-    done = {}
+    """clean(crm, accounting) → crash_loop.Clean of an uninterrupted run, computed once per pair
+    (thread-safe: the crash runs of both pairs ask for theirs at the same time)."""
+    done, locks = {}, {pair: threading.Lock() for pair in PAIRS}
 
     def get(crm: str, accounting: str):
-        if (crm, accounting) not in done:
-            world = open_world(crm, accounting, tmp_path_factory.mktemp(f"clean-{crm}-{accounting}"))
-            world.env.update(prefect_env)
-            try:
-                done[(crm, accounting)] = clean_run(world, children)
-            finally:
-                world.stop()
+        with locks[(crm, accounting)]:
+            if (crm, accounting) not in done:
+                world = open_world(crm, accounting, tmp_path_factory.mktemp(f"clean-{crm}-{accounting}"))
+                world.env.update(prefect_env)
+                try:
+                    done[(crm, accounting)] = clean_run(world, children)
+                finally:
+                    world.stop()
         return done[(crm, accounting)]
 
     return get
+
+
+@dataclass
+class Crashed:
+    """A world taken through the CI kill plan, and what it left."""
+
+    clean: object  # crash_loop.Clean
+    plan: list
+    run: object  # crash_loop.CrashRun
+    final: object  # crash_outcome.Fingerprint, read before the world stopped
+
+
+@pytest.fixture(scope="session")
+def crashed(children, clean, prefect_env, tmp_path_factory):
+    """crashed(crm, accounting) → Crashed. The first call starts both vendor pairs at once, in two
+    threads: their child runs share the two cores, and each test waits only for its own pair."""
+    pool, futures = ThreadPoolExecutor(max_workers=len(PAIRS)), {}
+
+    def crash(crm: str, accounting: str) -> Crashed:
+        yardstick = clean(crm, accounting)
+        world = open_world(crm, accounting, tmp_path_factory.mktemp(f"crashed-{crm}-{accounting}"))
+        world.env.update(prefect_env, LEDGERLINK_INTENT_LEASE_SECONDS="0")  # a killed run holds nothing
+        try:
+            plan = ci_plan(CI_SEED, yardstick.profile)
+            run = crash_until_complete(world, children, plan, yardstick.final)
+            return Crashed(yardstick, plan, run, fingerprint(snapshot(world, events=True)))
+        finally:
+            world.stop()
+
+    def get(crm: str, accounting: str) -> Crashed:
+        if not futures:
+            futures.update({pair: pool.submit(crash, *pair) for pair in PAIRS})
+        return futures[(crm, accounting)].result()
+
+    yield get
+    pool.shutdown(wait=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

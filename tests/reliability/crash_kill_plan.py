@@ -24,6 +24,7 @@ from connectors.sandbox.gateway import CallEvent
 Match = Callable[[str, CallEvent], bool]  # (system, call) -> does it count
 
 CONTACTS, DEALS, PAYMENTS = "contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm"
+CI_SEED = 20240601  # picks where inside each window the CI subset kills
 
 
 @dataclass(frozen=True)

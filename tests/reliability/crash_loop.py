@@ -119,9 +119,10 @@ def clean_run(world, context) -> Clean:
 
 
 def crash_until_complete(world, context, plan: list[KillPoint], clean: Fingerprint, *,
-                         max_failures: int = 3, first: int = 1) -> CrashRun:
+                         max_failures: int = 3, first: int = 1, use_up_plan: bool = True) -> CrashRun:
     """Attempt after attempt, each killed at the plan's next point, until a run completes with
-    the plan used up. Every kill is followed by the cursor check."""
+    the plan used up (or, without `use_up_plan`, until the first run completes). Every kill is
+    followed by the cursor check."""
     run, points, number = CrashRun(), list(plan), first
     while True:
         point = points.pop(0) if points else None
@@ -139,5 +140,5 @@ def crash_until_complete(world, context, plan: list[KillPoint], clean: Fingerpri
             continue
         if point is not None:
             run.unreached.append(f"attempt {attempt.number} finished before '{point.name}' (#{point.nth})")
-        if not points:
+        if not points or not use_up_plan:
             return run
