@@ -92,11 +92,20 @@ def ci_plan(seed: int, profile: Profile) -> list[KillPoint]:
     ]
 
 
+def survivable(system: str, call: CallEvent) -> bool:
+    """Every call but one no client can survive losing the answer to: a QuickBooks token refresh.
+    The emulator revokes the old refresh token at once (the strictest reading of Intuit's rules),
+    so a process killed before it stores the new one is disconnected for good, however careful.
+    (Xero documents a 30-minute grace for exactly this, and the worlds use it.)"""
+    return not (system == "quickbooks" and call.path.endswith("/tokens/bearer"))
+
+
 def soak_point(rng: random.Random, profile: Profile) -> KillPoint:
     """Anywhere in a whole run: any call (before or after the vendor acts), or any store commit."""
     if rng.random() < 0.3:
         return KillPoint("after a store commit", rng.randint(1, profile.write_commits), "commit")
-    return KillPoint("at a vendor call", rng.randint(1, profile.calls), rng.choice(("arrived", "answered")))
+    return KillPoint("at a vendor call", rng.randint(1, profile.calls), rng.choice(("arrived", "answered")),
+                     survivable)
 
 
 class CallKiller:

@@ -41,6 +41,7 @@ class CrashRun:
     violations: list[str] = field(default_factory=list)  # cursor-rule breaks seen at kills
     unreached: list[str] = field(default_factory=list)  # planned kills a run finished before
     failures: list[str] = field(default_factory=list)  # runs that ended in an error
+    cursor_records_checked: int = 0  # records found passed by a cursor at a kill, and checked
 
     @property
     def kills(self) -> int:
@@ -130,8 +131,10 @@ def crash_until_complete(world, context, plan: list[KillPoint], clean: Fingerpri
         run.attempts.append(attempt)
         number += 1
         if attempt.killed:
-            run.violations += [f"after kill {attempt.number} ({point.name if point else 'timeout'}): {v}"
-                               for v in cursor_violations(snapshot(world), clean)]
+            problems, checked = cursor_violations(snapshot(world), clean)
+            where = point.name if point else "an unplanned kill"
+            run.violations += [f"after kill {attempt.number} ({where}): {v}" for v in problems]
+            run.cursor_records_checked += checked
             continue
         if not attempt.completed:
             run.failures.append(f"attempt {attempt.number} ended {attempt.child.exit_code}:\n{attempt.child.log_tail()}")

@@ -44,6 +44,7 @@ def test_runs_killed_at_every_risky_moment_end_exactly_like_a_clean_run(crashed,
     assert run.failures == [], "a resumed run failed"
     assert run.unreached == [] and run.kills == len(outcome.plan), [a.point for a in run.attempts]
     assert run.violations == [], "a cursor passed records whose effects were not durable"
+    assert run.cursor_records_checked > 0  # the check saw cursors that had passed records
     result = compare(outcome.clean.final, outcome.final)
     assert result.duplicates == []
     assert result.lost == []

@@ -53,7 +53,8 @@ def main() -> int:
     totals["seconds"] = round(time.monotonic() - started, 1)
     print("\n== crash soak ==")
     for name in ("kills_tried", "runs", "cycles", "records_processed", "duplicates", "records_lost",
-                 "other_differences", "cursor_ahead_violations", "failed_runs", "seconds"):
+                 "other_differences", "cursor_ahead_violations", "cursor_records_checked", "failed_runs",
+                 "seconds"):
         print(f"  {name.replace('_', ' '):<26} {totals[name]}")
     bad = sum(totals[k] for k in ("duplicates", "records_lost", "other_differences", "cursor_ahead_violations",
                                   "failed_runs"))
@@ -71,7 +72,8 @@ def soak(context, args, home: Path) -> dict:
     rng = random.Random(args.seed)
     pairs = [tuple(pair.split("+")) for pair in args.pairs.split(",")]
     totals = dict.fromkeys(("kills_tried", "runs", "cycles", "records_processed", "duplicates", "records_lost",
-                            "other_differences", "cursor_ahead_violations", "failed_runs"), 0)
+                            "other_differences", "cursor_ahead_violations", "cursor_records_checked",
+                            "failed_runs"), 0)
     clean = {}
     for crm, accounting in pairs:
         world = open_world(crm, accounting, home / f"clean-{crm}-{accounting}")
@@ -103,6 +105,7 @@ def soak(context, args, home: Path) -> dict:
         totals["records_lost"] += len(result.lost)
         totals["other_differences"] += len(result.different)
         totals["cursor_ahead_violations"] += len(run.violations)
+        totals["cursor_records_checked"] += run.cursor_records_checked
         totals["failed_runs"] += len(run.failures)
         print(f"cycle {totals['cycles']:>3} {crm}+{accounting}: {run.kills} kill(s) "
               f"[{', '.join(_where(a.point) for a in run.attempts if a.killed)}], {len(run.attempts)} run(s); "
