@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -22,16 +23,21 @@ XERO_REFRESH_GRACE_S = 1800  # developer.xero.com/faq/oauth2: "retry ... for a g
 PAIRS = {("hubspot", "xero"): "demo", ("pipedrive", "quickbooks"): "demo-pipedrive-quickbooks"}
 
 
+_ENVIRON = threading.RLock()  # worlds are built and read from several threads (crash runs side by side)
+
+
 @contextlib.contextmanager
 def environment(values: dict[str, str]) -> Iterator[None]:
-    """os.environ with `values` set, restored afterwards (tenant secrets are read from it)."""
-    before = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(before)
+    """os.environ with `values` set, restored afterwards (tenant secrets are read from it); one
+    thread at a time, since os.environ is the whole process's."""
+    with _ENVIRON:
+        before = dict(os.environ)
+        os.environ.update(values)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(before)
 
 
 @dataclass
@@ -97,13 +103,10 @@ def open_world(crm: str, accounting: str, home: Path, database_url: str | None =
     if accounting == "xero":  # as Xero documents: a refresh token stays usable for 30 minutes after
         pair.accounting.state.auth.refresh_grace_s = XERO_REFRESH_GRACE_S  # its refresh, in case the answer was lost
     tenant = f"{PAIRS[(crm, accounting)]}-{uuid.uuid4().hex[:6]}"  # its Prefect events are its own
-    before = dict(os.environ)
-    try:
+    with _ENVIRON, environment({}):  # demo_tenants_file puts the tenant's secrets into os.environ
+        before = dict(os.environ)
         demo_tenants_file(home, pair, rate_limits=False, tenant=tenant)
         env = {key: value for key, value in os.environ.items() if before.get(key) != value}
-    finally:
-        os.environ.clear()
-        os.environ.update(before)
     env.update(LEDGERLINK_HOME=str(home), LEDGERLINK_DATABASE_URL=url)
     return World(crm, accounting, home, url, pair, tenant, env)
 
