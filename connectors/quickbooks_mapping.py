@@ -173,13 +173,13 @@ def ledger_contact(customer: Mapping[str, Any]) -> LedgerContact:
     what = label("QuickBooks customer", customer, "DisplayName", "Id")
     customer = record(customer, what)
     tax_id = text(customer, "PrimaryTaxIdentifier", what)
-    if tax_id and _MASKED.match(tax_id):
-        tax_id = None  # masked by QBO: unknown, not a number to match on
+    masked = bool(tax_id and _MASKED.match(tax_id))
     return LedgerContact(id=required_text(customer, "Id", what), name=text(customer, "DisplayName", what),
-                         tax_number=tax_id,
+                         tax_number=None if masked else tax_id,  # masked by QBO: unknown, not a number to match on
                          email=text(nested(customer, "PrimaryEmailAddr", what), "Address", f"{what}: PrimaryEmailAddr"),
                          crm_id=text(customer, "AcctNum", what) or None,
-                         active=bool(customer.get("Active", True)), updated_at=updated_at(customer))
+                         active=bool(customer.get("Active", True)), updated_at=updated_at(customer),
+                         hidden=frozenset({"tax_number"}) if masked else frozenset())
 
 
 def is_voided(invoice: Mapping[str, Any]) -> bool:

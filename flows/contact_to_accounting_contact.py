@@ -14,7 +14,7 @@ from prefect.utilities.annotations import quote
 
 from tasks.cursors import Window, advance_crm_cursor, advance_ledger_cursor, fresh_crm, fresh_ledger, read_cursor
 from tasks.customer_sync import report_accounting_edits, write_back_customers
-from tasks.customers import HANDOFF, ensure_customers
+from tasks.customers import HANDOFF, CustomerOutcome, ensure_customers
 from tasks.extract import flatten
 from tasks.record import raise_exceptions
 from tasks.run_record import handoff_run
@@ -45,9 +45,10 @@ def contact_to_accounting_contact(tenant: str = "demo", only_retries: bool = Fal
             _process(ctx, spec, list(ctx.crm.batch_read(spec.source.object, rescoped, properties).values()))
         if retry:
             logger.info("re-processing %d compan(ies) marked for retry", len(retry))
-            _process(ctx, spec, list(ctx.crm.batch_read(spec.source.object, retry, properties).values()))
+            outcome = _process(ctx, spec, list(ctx.crm.batch_read(spec.source.object, retry, properties).values()))
             ctx.counts["retried"] += len(retry)
-            ctx.store.exceptions.resolve(tenant, HANDOFF, retry, only_from=("retrying",))  # not raised again
+            ctx.store.exceptions.resolve(tenant, HANDOFF, [cid for cid in retry if cid not in outcome.problems],
+                                         only_from=("retrying",))  # not raised again
         if not only_retries:
             if not backfill:
                 _report_accounting_edits(ctx)
@@ -65,14 +66,15 @@ def contact_to_accounting_contact(tenant: str = "demo", only_retries: bool = Fal
     return ctx.report.as_dict()
 
 
-def _process(ctx, spec, companies: list[dict]) -> None:
+def _process(ctx, spec, companies: list[dict]) -> CustomerOutcome:
     companies = keep_in_scope(ctx, companies, flatten, lambda flat: {}, company_of=lambda c: str(c["id"]))
     if not companies:
-        return
+        return CustomerOutcome()
     outcome = ensure_customers(quote(ctx), quote(spec), quote({str(c["id"]): flatten(c) for c in companies}),
                                update_changed=True)
     raise_exceptions(ctx, list(outcome.problems.values()))
     write_back_customers(quote(ctx))
+    return outcome
 
 
 def _report_accounting_edits(ctx) -> None:

@@ -44,6 +44,7 @@ class LedgerContact:
     crm_id: str | None  # the CRM id the contact carries (Xero ContactNumber, QuickBooks AcctNum)
     active: bool = True
     updated_at: datetime | None = None
+    hidden: frozenset[str] = frozenset()  # fields the vendor does not disclose (QuickBooks masks tax_number)
 
 
 @dataclass(frozen=True, slots=True)

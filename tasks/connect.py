@@ -119,16 +119,27 @@ def handoff_context(tenant_name: str, handoff: str, *, run_id: str | None = None
 
 
 def run_is_alive(run_id: str | None) -> bool:
-    """Is that Prefect flow run still running? (Its unsettled writes are then its own business.)"""
+    """Is that Prefect flow run still running? (Its unsettled writes are then its own business.)
+
+    A run Prefect does not know cannot be holding anything. A run Prefect cannot tell about right
+    now (the API errs or times out) is taken as alive: its writes wait for the intent lease, which
+    settles them anyway. Taking it as dead would let two live runs send the same records."""
     if not run_id:
         return False
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
     try:
-        from uuid import UUID
-
-        from prefect.client.orchestration import get_client
-
-        with get_client(sync_client=True) as client:
-            state = client.read_flow_run(UUID(run_id)).state
-        return bool(state and state.is_running())
-    except Exception:  # an unknown or unreadable run cannot be holding anything
+        run = UUID(run_id)
+    except ValueError:
         return False
+    try:
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(run).state
+    except ObjectNotFound:
+        return False
+    except Exception:  # noqa: BLE001 - any failure to ask is "do not know"
+        return True
+    return bool(state and state.is_running())

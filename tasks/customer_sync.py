@@ -33,8 +33,8 @@ def report_accounting_edits(ctx: HandoffContext, contacts: list[LedgerContact]) 
         state = states.get(cid) if cid else None
         if state is None or not state.values:
             continue
-        changed = [f for f in spec.owned_fields
-                   if owned_fingerprint(getattr(contact, CONTACT_FIELDS[f])) != state.values.get(f)]
+        changed = [f for f in spec.owned_fields if CONTACT_FIELDS[f] not in contact.hidden  # unknown is no edit
+                   and owned_fingerprint(getattr(contact, CONTACT_FIELDS[f])) != state.values.get(f)]
         if not changed:
             clean.append(cid)
             continue
@@ -63,10 +63,11 @@ def write_back_customers(ctx: HandoffContext) -> int:
                              for prop, template in templates.items()} for link in pending}
     results = ctx.crm.batch_update(ctx.customer_spec.source.object, updates)
     done = [r.key for r in results if r.ok]
-    ctx.store.links.mark_written_back(ctx.tenant.name, "customer", done)
-    ctx.store.audit.append(ctx.tenant.name, [
-        NewAuditEvent("company.written_back", handoff=HANDOFF, run_id=ctx.run_id, customer_id=cid, after=updates[cid])
-        for cid in done])
+    with ctx.store.transaction():  # marked written back and audited: both or neither
+        ctx.store.links.mark_written_back(ctx.tenant.name, "customer", done)
+        ctx.store.audit.append(ctx.tenant.name, [
+            NewAuditEvent("company.written_back", handoff=HANDOFF, run_id=ctx.run_id, customer_id=cid,
+                          after=updates[cid]) for cid in done])
     raise_exceptions(ctx, [NewException("company", r.key, "writeback_failed",
                                          "accounting id could not be written to the company: "
                                          + ("; ".join(r.errors) or "no message"), "ops")

@@ -25,12 +25,13 @@ from ledgerlink.privacy import fingerprint
 from ledgerlink.store.audit_log import NewAuditEvent
 from ledgerlink.store.exception_queue import NewException
 from tasks.context import HandoffContext
-from tasks.idempotent import chunked, create_batch
+from tasks.idempotent import chunked, create_batch, settle_interrupted_keys
 from tasks.merge_review import CREATE_NEW, merge_decisions
 from tasks.policy import TASK_RETRIES, TASK_RETRY_DELAY_S
 
 HANDOFF = "contact-to-accounting-contact"
 EDIT_CONFLICT = "accounting_edit_conflict"
+IN_FLIGHT = "customer_in_flight"
 
 
 @dataclass
@@ -91,6 +92,12 @@ def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dic
                 else:
                     to_update.append(linked)
     unlinked = [cid for cid in parties if cid not in links]
+    if unlinked:  # a contact an interrupted run created is ours: settle it, never match it as a stranger's
+        settled = settle_interrupted_keys(
+            ctx, "customer", unlinked, find=lambda keys: _find_by_crm_id(ctx, keys),
+            persist=lambda done: _persist_links(ctx, done, parties, "customer.created", outcome))
+        _in_flight(ctx, spec, settled.in_flight, outcome)
+        unlinked = [cid for cid in unlinked if cid not in settled.created and cid not in settled.in_flight]
     matched, to_create = _match(ctx, spec, {cid: parties[cid] for cid in unlinked}, outcome)
     _persist_links(ctx, matched, parties, "customer.matched", outcome)
     to_update.extend(outcome.resolved[cid] for cid in matched)  # one match: link and update
@@ -101,6 +108,7 @@ def ensure_customers(ctx: HandoffContext, spec: CustomerSyncSpec, companies: dic
             create=ctx.accounting.create_contacts, find=lambda keys: _find_by_crm_id(ctx, keys),
             persist=lambda done: _persist_links(ctx, done, parties, "customer.created", outcome))
         ctx.counts["customers_created"] += len(created.created)
+        _in_flight(ctx, spec, created.in_flight, outcome)
         for cid, result in created.rejected.items():
             outcome.problems[cid] = _problem(ctx, spec, cid, "customer_not_created",
                                              f"{ctx.tenant.accounting.system} refused the contact: "
@@ -181,15 +189,17 @@ def _persist_links(ctx: HandoffContext, done: dict[str, WriteResult], parties: d
     if not done:
         return
     tenant = ctx.tenant.name
-    ctx.store.links.save(tenant, "customer", [
-        {"crm_id": cid, "accounting_id": r.target_id, "accounting_number": cid} for cid, r in done.items()])
     linked = [replace(parties[cid], accounting_id=r.target_id) for cid, r in done.items()]
-    if action == "customer.created":
-        _remember(ctx, linked)
-    ctx.store.audit.append(tenant, [
-        NewAuditEvent(action, handoff=HANDOFF, run_id=ctx.run_id, customer_id=p.crm_id,
-                      after={"accounting_id": p.accounting_id, "name": p.name, "rule": done[p.crm_id].number})
-        for p in linked])
+    with ctx.store.transaction():  # the link, what was written and its audit event: all or none
+        new = ctx.store.links.save(tenant, "customer", [
+            {"crm_id": cid, "accounting_id": r.target_id, "accounting_number": cid} for cid, r in done.items()])
+        recorded = [p for p in linked if p.crm_id in new]  # not those another run recorded already
+        if action == "customer.created":
+            _remember(ctx, recorded)
+        ctx.store.audit.append(tenant, [
+            NewAuditEvent(action, handoff=HANDOFF, run_id=ctx.run_id, customer_id=p.crm_id,
+                          after={"accounting_id": p.accounting_id, "name": p.name, "rule": done[p.crm_id].number})
+            for p in recorded])
     outcome.resolved.update({p.crm_id: p for p in linked})
 
 
@@ -202,8 +212,17 @@ def _remember(ctx: HandoffContext, parties: list[Party]) -> None:
 
 
 def _problem(ctx: HandoffContext, spec: CustomerSyncSpec, cid: str, reason: str, detail: str,
-             owner: str | None = None) -> NewException:
-    return NewException("company", cid, reason, detail, owner or spec.owner_for(reason))
+             owner: str | None = None, retry: bool = False) -> NewException:
+    return NewException("company", cid, reason, detail, owner or spec.owner_for(reason), retry=retry)
+
+
+def _in_flight(ctx: HandoffContext, spec: CustomerSyncSpec, company_ids: list[str], outcome: CustomerOutcome) -> None:
+    """Customers another live run is creating right now: left to it, but never passed by silently —
+    each waits as an item set to retry, which the next run takes up (and the creating run resolves)."""
+    for cid in company_ids:
+        outcome.problems[cid] = _problem(ctx, spec, cid, IN_FLIGHT, "another run is creating this customer "
+                                         "right now; it is looked at again on the next run", "ops", retry=True)
+    ctx.counts["customers_in_flight_elsewhere"] += len(company_ids)
 
 
 def _find_by_crm_id(ctx: HandoffContext, company_ids: list[str]) -> dict[str, WriteResult]:

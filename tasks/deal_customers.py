@@ -28,5 +28,7 @@ def customers_for_deals(ctx: HandoffContext, candidates: Candidates,
         problem = outcome.problems.get(cid)
         if problem is not None:
             problems.append(deal_exception(ctx, deal_id, problem.reason_code, waiting_on(cid) + problem.detail,
-                                           candidates.checksums.get(deal_id), owner=problem.owner))
+                                           candidates.checksums.get(deal_id), owner=problem.owner,
+                                           retry=problem.retry))
+            ctx.counts["deals_waiting_on_customer_in_flight"] += problem.retry
     return outcome.resolved, problems

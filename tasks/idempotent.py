@@ -43,8 +43,9 @@ def create_batch(ctx: HandoffContext, object_type: str, items: dict[str, tuple[o
                  create: CreateFn, find: FindFn, persist: PersistFn, *, resend_once: bool = True) -> CreateOutcome:
     """items: key -> (payload object for `create`, request hash); len(items) ≤ the vendor's batch size.
 
-    `persist` stores what was created (links) BEFORE the intents are confirmed, so a crash in between
-    leaves an unsettled intent that the next run settles by lookup — never a confirmed one with no link.
+    `persist` stores what was created (links) in the same transaction that confirms the intents, so a
+    crash leaves either an unsettled intent that the next run settles by lookup, or both — never a
+    confirmed intent with no link, nor a link whose audit event is written again.
     """
     store, tenant = ctx.store, ctx.tenant.name
     outcome = CreateOutcome({}, {}, [])
@@ -98,10 +99,17 @@ def held_by_live_run(ctx: HandoffContext, intent) -> bool:
     return age < intent_lease_seconds() and ctx.run_alive(intent.run_id)
 
 
+QueueFn = Callable[[list[str]], None]
+
+
 def _settle_stale(ctx: HandoffContext, object_type: str, keys: list[str], find: FindFn, persist: PersistFn,
-                  outcome: CreateOutcome) -> list[str]:
+                  outcome: CreateOutcome, queue_missing: QueueFn | None = None) -> list[str]:
     """Unsettled intents no live run holds are settled by lookup: found → confirmed (and persisted),
-    missing → failed, so they can be claimed and sent again. Returns the missing keys."""
+    missing → failed, so they can be claimed and sent again. Returns the missing keys.
+
+    A failed intent is no longer unsettled, so no later run would look at it again: `queue_missing`
+    records, in the same transaction, that those records still have to be sent (a crash before
+    they are must not lose them)."""
     intents = ctx.store.intents.for_keys(ctx.tenant.name, object_type, keys)
     stale = [k for k, intent in intents.items() if intent.status in UNSETTLED and not held_by_live_run(ctx, intent)]
     if not stale:
@@ -111,8 +119,11 @@ def _settle_stale(ctx: HandoffContext, object_type: str, keys: list[str], find: 
         found.update(find(list(part)))
     missing = [k for k in stale if k not in found]
     _finish(ctx, object_type, found, {}, persist, outcome)
-    ctx.store.intents.mark(ctx.tenant.name, object_type, missing, IntentStatus.FAILED,
-                           "not found at the vendor after an interrupted write; sent again")
+    with ctx.store.transaction():
+        ctx.store.intents.mark(ctx.tenant.name, object_type, missing, IntentStatus.FAILED,
+                               "not found at the vendor after an interrupted write; sent again")
+        if queue_missing is not None and missing:
+            queue_missing(missing)
     ctx.counts[f"{object_type}_recovered_by_lookup"] += len(found)
     ctx.counts[f"{object_type}_recovered_missing"] += len(missing)
     return missing
@@ -136,12 +147,15 @@ def _recover_unclaimed(ctx: HandoffContext, object_type: str, keys: list[str], f
 
 def _finish(ctx: HandoffContext, object_type: str, created: dict[str, WriteResult],
             rejected: dict[str, WriteResult], persist: PersistFn, outcome: CreateOutcome) -> None:
-    persist(created)
-    ctx.store.intents.settle(ctx.tenant.name, object_type, [
-        *({"record_key": k, "status": IntentStatus.CONFIRMED, "target_id": r.target_id} for k, r in created.items()),
-        *({"record_key": k, "status": IntentStatus.FAILED, "detail": "; ".join(r.errors)[:2000]}
-          for k, r in rejected.items()),
-    ])
+    """Links, audit events and the settled intents in one transaction: a crash leaves the intents
+    unsettled (settled again by lookup) or everything recorded — never a record audited twice."""
+    with ctx.store.transaction():
+        persist(created)
+        ctx.store.intents.settle(ctx.tenant.name, object_type, [
+            *({"record_key": k, "status": IntentStatus.CONFIRMED, "target_id": r.target_id} for k, r in created.items()),
+            *({"record_key": k, "status": IntentStatus.FAILED, "detail": "; ".join(r.errors)[:2000]}
+              for k, r in rejected.items()),
+        ])
     outcome.created.update(created)
     outcome.rejected.update(rejected)
 
@@ -151,10 +165,25 @@ def chunked(items: Sequence, size: int):
         yield items[start : start + size]
 
 
-def settle_left_over(ctx: HandoffContext, object_type: str, find: FindFn, persist: PersistFn) -> list[str]:
+def settle_interrupted_keys(ctx: HandoffContext, object_type: str, keys: list[str], find: FindFn,
+                            persist: PersistFn) -> CreateOutcome:
+    """Settle these records' writes that an interrupted run left unsettled, before anything else is
+    decided about them: what the vendor has is persisted and confirmed (`created`), what it lacks
+    is failed so it can be sent again. Writes a live run still holds are left to it (`in_flight`)."""
+    outcome = CreateOutcome({}, {}, [])
+    _settle_stale(ctx, object_type, keys, find, persist, outcome)
+    intents = ctx.store.intents.for_keys(ctx.tenant.name, object_type, [k for k in keys if k not in outcome.created])
+    outcome.in_flight = [k for k, intent in intents.items()
+                         if intent.status in UNSETTLED and held_by_live_run(ctx, intent)]
+    return outcome
+
+
+def settle_left_over(ctx: HandoffContext, object_type: str, find: FindFn, persist: PersistFn,
+                     queue_missing: QueueFn | None = None) -> list[str]:
     """Settle what an earlier run left unsettled (it crashed or lost the answer) by lookup.
 
-    Returns the keys that were not found at the vendor: their records must be processed again.
+    Returns the keys that were not found at the vendor: their records must be processed again
+    (and `queue_missing` makes that durable, see _settle_stale).
     """
     keys = [intent.record_key for intent in ctx.store.intents.unsettled(ctx.tenant.name, object_type)]
-    return _settle_stale(ctx, object_type, keys, find, persist, CreateOutcome({}, {}, []))
+    return _settle_stale(ctx, object_type, keys, find, persist, CreateOutcome({}, {}, []), queue_missing)

@@ -118,13 +118,15 @@ def _write(ctx: HandoffContext, planned: dict[str, dict], known: dict, problems:
                 problems.append(_problem(ctx, state["record_id"], "target_rejected",
                                          f"{spec.target.system} rejected the update of {result.key}: "
                                          + ("; ".join(result.errors) or "no message")))
-        ctx.store.sync_states.save(tenant, spec.name, done)
-        ctx.store.exceptions.resolve(tenant, spec.name, [s["record_id"] for s in done])
-        ctx.store.audit.append(tenant, [
-            NewAuditEvent(f"{spec.name}.updated", handoff=spec.name, run_id=ctx.run_id,
-                          deal_id=s["target_id"] if spec.target.object == "deals" else None,
-                          invoice_number=s["number"], before=(known[s["record_id"]].values if s["record_id"] in known else None),
-                          after=s["values"]) for s in done])
+        with ctx.store.transaction():  # what was written, and its audit event: both or neither
+            ctx.store.sync_states.save(tenant, spec.name, done)
+            ctx.store.exceptions.resolve(tenant, spec.name, [s["record_id"] for s in done])
+            ctx.store.audit.append(tenant, [
+                NewAuditEvent(f"{spec.name}.updated", handoff=spec.name, run_id=ctx.run_id,
+                              deal_id=s["target_id"] if spec.target.object == "deals" else None,
+                              invoice_number=s["number"],
+                              before=(known[s["record_id"]].values if s["record_id"] in known else None),
+                              after=s["values"]) for s in done])
         ctx.counts["records_updated"] += len(done)
         for s in done:
             ctx.note("updated", {"target": s["target_id"], "source": s["number"], "values": mask_emails(
@@ -133,30 +135,50 @@ def _write(ctx: HandoffContext, planned: dict[str, dict], known: dict, problems:
 
 
 def _fire_triggers(ctx: HandoffContext, states: list[dict]) -> None:
+    """Each declared trigger fires once per record: the event goes out first, under an id fixed by
+    (tenant, handoff, trigger, record), and is delivered before the firing is recorded (with its
+    audit event, in one transaction). A crash in between sends the same event again, which Prefect
+    keeps once (events are unique by id); recording first would lose it for good."""
     spec: LinkedUpdateSpec = ctx.spec
+    tenant = ctx.tenant.name
     for trigger in spec.triggers:
         for state in states:
             if not trigger.condition.evaluate(state["raw"]):
                 continue
-            if not ctx.store.triggers.fire_once(ctx.tenant.name, spec.name, trigger.name, state["target_id"], ctx.run_id):
+            if ctx.store.triggers.has_fired(tenant, spec.name, trigger.name, state["target_id"]):
                 continue
-            if ctx.plan is not None:
+            if ctx.plan is not None:  # a dry run says what would fire, and sends nothing
                 ctx.plan.add("trigger", "ledgerlink", "event", state["target_id"],
                              f"{trigger.name}: {trigger.event} (invoice {state['number']})")
                 ctx.counts[f"trigger_{trigger.name}"] += 1
                 continue
-            from prefect.events import emit_event
-
-            emit_event(event=trigger.event,
-                       resource={"prefect.resource.id": f"ledgerlink.{ctx.tenant.name}.{spec.target.object}.{state['target_id']}",
-                                 "ledgerlink.tenant": ctx.tenant.name, "ledgerlink.trigger": trigger.name},
-                       payload={"record_id": state["record_id"], "target_id": state["target_id"],
-                                "invoice_number": state["number"], "values": state["values"]})
-            ctx.store.audit.append(ctx.tenant.name, [NewAuditEvent(
-                f"trigger.{trigger.name}", handoff=spec.name, run_id=ctx.run_id, invoice_number=state["number"],
-                deal_id=state["target_id"] if spec.target.object == "deals" else None,
-                after={"event": trigger.event, "when": trigger.when})])
+            _emit(ctx, trigger, state)
+            with ctx.store.transaction():
+                if not ctx.store.triggers.fire_once(tenant, spec.name, trigger.name, state["target_id"], ctx.run_id):
+                    continue  # another run recorded it meanwhile (its event had the same id)
+                ctx.store.audit.append(tenant, [NewAuditEvent(
+                    f"trigger.{trigger.name}", handoff=spec.name, run_id=ctx.run_id, invoice_number=state["number"],
+                    deal_id=state["target_id"] if spec.target.object == "deals" else None,
+                    after={"event": trigger.event, "when": trigger.when})])
             ctx.counts[f"trigger_{trigger.name}"] += 1
+
+
+def _emit(ctx: HandoffContext, trigger, state: dict) -> None:
+    from uuid import NAMESPACE_URL, uuid5
+
+    from prefect.events import emit_event
+    from prefect.events.worker import EventsWorker
+
+    spec: LinkedUpdateSpec = ctx.spec
+    tenant = ctx.tenant.name
+    event = emit_event(
+        event=trigger.event, id=uuid5(NAMESPACE_URL, f"ledgerlink:{tenant}:{spec.name}:{trigger.name}:{state['target_id']}"),
+        resource={"prefect.resource.id": f"ledgerlink.{tenant}.{spec.target.object}.{state['target_id']}",
+                  "ledgerlink.tenant": tenant, "ledgerlink.trigger": trigger.name},
+        payload={"record_id": state["record_id"], "target_id": state["target_id"],
+                 "invoice_number": state["number"], "values": state["values"]})
+    if event is not None:
+        EventsWorker.instance().wait_until_empty()  # sent before it is recorded as fired
 
 
 def _today(ctx: HandoffContext) -> date:

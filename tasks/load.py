@@ -1,5 +1,6 @@
 """Load: invoices created in batches (≤ the vendor's batch size) through the write-intent protocol,
-links stored before intents are confirmed, per-item rejections queued for finance."""
+links and their audit events stored with the intents' confirmation (one transaction, once per
+invoice however often a lookup finds it again), per-item rejections queued for finance."""
 
 from __future__ import annotations
 
@@ -40,11 +41,13 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
         if not created:
             return
         tenant = ctx.tenant.name
-        ctx.store.links.save(tenant, "invoice", [
+        new = ctx.store.links.save(tenant, "invoice", [
             {"crm_id": deal_id, "accounting_id": r.target_id, "accounting_number": r.number,
              "checksum": checksums.get(deal_id)} for deal_id, r in created.items()])
         events = []
         for deal_id, result in created.items():
+            if deal_id not in new:
+                continue  # recorded already (by a run that crashed after, or one running alongside)
             invoice = invoices.get(deal_id)
             after = {"invoice_id": result.target_id, "invoice_number": result.number}
             if invoice is not None:
@@ -67,7 +70,7 @@ def _persist(ctx: HandoffContext, checksums: dict[str, str], invoices: dict[str,
             if deal_id in ctx.approved:
                 ctx.store.approvals.mark_applied([ctx.approved[deal_id].id],
                                                  outcome=f"invoice {result.number or result.target_id}")
-        ctx.counts["invoices_created"] += sum(1 for deal_id in created if deal_id in invoices)
+        ctx.counts["invoices_created"] += sum(1 for deal_id in created if deal_id in invoices and deal_id in new)
     return persist
 
 
@@ -91,9 +94,21 @@ def create_invoices(ctx: HandoffContext, invoices: list[Invoice], checksums: dic
                            checksums.get(deal_id))
             for deal_id, r in outcome.rejected.items()])
         ctx.counts["invoices_in_flight_elsewhere"] += len(outcome.in_flight)
+        raise_exceptions(ctx, _waiting(ctx, outcome.in_flight, "invoice_in_flight",
+                                       "another run is creating this invoice right now"))
 
 
 @task(name="settle-interrupted-writes", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY_S, cache_policy=NO_CACHE)
 def settle_interrupted(ctx: HandoffContext) -> list[str]:
     """Before new work: settle what an interrupted run left behind. Returns deal ids to process again."""
-    return settle_left_over(ctx, "invoice", lambda keys: find_invoices(ctx, keys), _persist(ctx, {}, {}))
+    return settle_left_over(ctx, "invoice", lambda keys: find_invoices(ctx, keys), _persist(ctx, {}, {}),
+                            queue_missing=lambda keys: raise_exceptions(ctx, _waiting(
+                                ctx, keys, "invoice_resend_pending",
+                                f"an interrupted run's invoice is not in {ctx.tenant.accounting.system}; it is sent again")))
+
+
+def _waiting(ctx: HandoffContext, deal_ids: list[str], reason: str, why: str) -> list:
+    """Deals the cursor may pass although their invoice is not made yet: each waits as an item set to
+    retry (the next run takes it up; it closes when the invoice is linked), never passed silently."""
+    return [deal_exception(ctx, deal_id, reason, f"{why}; looked at again on the next run", owner="ops", retry=True)
+            for deal_id in deal_ids]

@@ -55,6 +55,8 @@ def select_won_unlinked(ctx: HandoffContext, deals: list[dict]) -> list[dict]:
             ctx.counts["skipped_already_invoiced"] += 1
         else:
             selected.append(deal)
+    invoiced = [str(deal["id"]) for deal in deals if str(deal["id"]) in linked]
+    ctx.store.exceptions.resolve(ctx.tenant.name, ctx.name, invoiced, only_from=("retrying",))  # retried: done
     return keep_in_scope(ctx, selected, flatten, lambda flat: deal_fields(ctx, flat))
 
 

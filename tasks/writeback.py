@@ -29,12 +29,13 @@ def write_back_invoices(ctx: HandoffContext) -> int:
     results = ctx.crm.batch_update("deals", updates)
     done = [r.key for r in results if r.ok]
     failed = [r for r in results if not r.ok]
-    ctx.store.links.mark_written_back(ctx.tenant.name, "invoice", done)
-    ctx.store.exceptions.resolve(ctx.tenant.name, ctx.name, done)
     numbers = {link.crm_id: link.accounting_number for link in pending}
-    ctx.store.audit.append(ctx.tenant.name, [
-        NewAuditEvent("deal.written_back", handoff=ctx.name, run_id=ctx.run_id, deal_id=deal_id,
-                      invoice_number=numbers.get(deal_id), after=updates[deal_id]) for deal_id in done])
+    with ctx.store.transaction():  # marked written back and audited: both or neither
+        ctx.store.links.mark_written_back(ctx.tenant.name, "invoice", done)
+        ctx.store.exceptions.resolve(ctx.tenant.name, ctx.name, done)
+        ctx.store.audit.append(ctx.tenant.name, [
+            NewAuditEvent("deal.written_back", handoff=ctx.name, run_id=ctx.run_id, deal_id=deal_id,
+                          invoice_number=numbers.get(deal_id), after=updates[deal_id]) for deal_id in done])
     raise_exceptions(ctx, [
         deal_exception(ctx, r.key, "writeback_failed",
                        f"invoice {numbers.get(r.key)} exists but could not be written to the deal: "

@@ -8,11 +8,12 @@ calls, apply faults or attach rate-limit headers. Control routes (/_sandbox/...)
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -40,12 +41,51 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return json_bytes_response(json.dumps(data, separators=(",", ":")).encode(), status, headers)
 
 
+@dataclass(frozen=True)
+class CallEvent:
+    """One counted call as a tap sees it: `arrived` before the vendor does anything, `answered`
+    once its effects are committed but before the answer leaves (`status` set)."""
+
+    phase: str
+    key: str  # "METHOD route-template", as counted
+    method: str
+    path: str
+    body: bytes  # the request body
+    status: int | None = None
+
+
+Tap = Callable[[CallEvent], None]
+
+
 class Stats:
-    """Call counters of one emulator, keyed by "METHOD route-template"."""
+    """Call counters of one emulator, keyed by "METHOD route-template".
+
+    Taps watch every counted call, in the emulator's own thread. Crash tests use them to kill a
+    client at an exact call: before a write happened, or after it happened and before the client
+    could learn of it. A tap that returns an awaitable when a call arrives holds that call (and
+    only that call) until it completes: concurrency tests keep one run's write in flight until
+    another run has got somewhere. With no tap the request pipeline is unchanged.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._taps: list[Tap] = []
         self.reset()
+
+    def tap(self, callback: Tap) -> Callable[[], None]:
+        """Watch every counted call; returns the function that stops watching."""
+        with self._lock:
+            self._taps.append(callback)
+
+        def untap() -> None:
+            with self._lock:
+                if callback in self._taps:
+                    self._taps.remove(callback)
+        return untap
+
+    def taps(self) -> list[Tap]:
+        with self._lock:
+            return list(self._taps)
 
     def reset(self) -> None:
         with self._lock:
@@ -127,12 +167,23 @@ class Gateway:
 
         async def endpoint(request: Request) -> Response:
             wrote, fault_kind = False, None
+            taps = self.stats.taps()
+            if taps:
+                event = CallEvent("arrived", key, method, request.url.path, await request.body())
+                for callback in taps:
+                    held = callback(event)
+                    if inspect.isawaitable(held):  # the tap holds this call (only this one) until it is done
+                        await held
             try:
                 response, wrote, fault_kind = await self._process(request, spec)
             except Exception:  # an emulator bug must look like a vendor 500, and be logged
                 log.exception("%s sandbox failed on %s %s", self.vendor, method, request.url.path)
                 response = self.error_status(500)
             self.stats.record(key, response.status_code, wrote, fault_kind)
+            if taps:
+                answered = replace(event, phase="answered", status=response.status_code)
+                for callback in taps:
+                    callback(answered)
             return response
 
         return Route(template, endpoint, methods=[method], name=key)

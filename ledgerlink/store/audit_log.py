@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from ledgerlink.privacy import mask_record
 from ledgerlink.store.tables import AuditChainHead, AuditEvent, utcnow
+from ledgerlink.store.upsert import insert_missing
 
 if TYPE_CHECKING:
     from ledgerlink.store.repository import Store
@@ -75,16 +76,13 @@ class AuditLog:
         if not events:
             return 0
         with self._store.session() as session:
+            # the tenant's first event: the head row is created by whichever run gets there first
+            insert_missing(session, AuditChainHead.__table__, [{"tenant": tenant, "seq": 0, "hash": GENESIS}],
+                           ["tenant"], "tenant")
             query = select(AuditChainHead).where(AuditChainHead.tenant == tenant)
             if self._store.backend == "postgresql":
                 query = query.with_for_update()
-            head = session.exec(query).first()
-            if head is None:
-                head = AuditChainHead(tenant=tenant, seq=0, hash=GENESIS)
-                session.add(head)
-                session.flush()
-                if self._store.backend == "postgresql":  # re-read under lock (another run may have won)
-                    head = session.exec(select(AuditChainHead).where(AuditChainHead.tenant == tenant).with_for_update()).one()
+            head = session.exec(query).one()
             prev, seq = head.hash, head.seq
             rows = []
             for event in events:

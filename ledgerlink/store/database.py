@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Engine
 from ledgerlink import settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATING = threading.Lock()  # Alembic's migration context is process-global
 
 
 def make_engine(url: str) -> Engine:
@@ -39,7 +41,9 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to the newest migration (idempotent; safe on every start), or to `revision`."""
+    """Bring the schema to the newest migration, or to `revision` (idempotent; safe on every start,
+    and when several workers start at once: one migrates, the others wait for it and then find the
+    schema at head)."""
     _alembic(engine, "upgrade", revision)
 
 
@@ -49,12 +53,18 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def _alembic(engine: Engine, direction: str, revision: str) -> None:
+    """SQLite's BEGIN IMMEDIATE already serialises migrating workers; PostgreSQL takes a
+    transaction-scoped advisory lock per schema, because two CREATE TABLEs racing fail one worker's
+    start. Within one process a lock comes first: Alembic keeps the running migration in module
+    globals, so two threads opening stores at once would mix their migrations up."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with _MIGRATING, engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('ledgerlink-migrate:' || current_schema()))")
         config.attributes["connection"] = connection
         getattr(command, direction)(config, revision)
 

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from ledgerlink.privacy import mask_emails, readable_line
 from ledgerlink.store.links import chunks
 from ledgerlink.store.tables import ExceptionItem, ExceptionStatus, utcnow
+from ledgerlink.store.upsert import insert_missing
 
 if TYPE_CHECKING:
     from ledgerlink.store.repository import Store
@@ -33,6 +34,11 @@ class NewException:
     detail: str
     owner: str
     checksum: str | None = None
+    retry: bool = False  # waits only for a moment (another run holds the record): the next run retries it
+
+
+def _status(item: NewException) -> str:
+    return (ExceptionStatus.RETRYING if item.retry else ExceptionStatus.OPEN).value
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "detail", readable_line(mask_emails(str(self.detail)), DETAIL_LIMIT))
@@ -43,19 +49,28 @@ class ExceptionQueue:
         self._store = store
 
     def raise_many(self, tenant: str, handoff: str, items: list[NewException]) -> int:
-        """Open (or re-open / refresh) one item per record; returns how many are new or changed."""
-        changed = 0
+        """Open (or re-open / refresh) one item per record; returns how many are new or changed.
+
+        New items go in with INSERT ... ON CONFLICT DO NOTHING, and existing ones are refreshed
+        under a row lock, so two runs queueing the same record at once both succeed and it is
+        new to exactly one of them."""
+        items = list({item.record_id: item for item in items}.values())
         now = utcnow()
+        rows = [{"tenant": tenant, "handoff": handoff, "record_type": item.record_type, "record_id": item.record_id,
+                 "reason_code": item.reason_code, "detail": item.detail[:4000], "owner": item.owner,
+                 "status": _status(item), "attempts": 1, "checksum": item.checksum,
+                 "first_seen": now, "last_seen": now} for item in items]
         with self._store.session() as session:
-            existing = self._by_record(session, tenant, handoff, [item.record_id for item in items])
+            new: set[str] = set()
+            for part in chunks(rows):
+                new.update(insert_missing(session, ExceptionItem.__table__, part,
+                                          ["tenant", "handoff", "record_id"], "record_id"))
+            changed = len(new)
+            existing = self._by_record(session, tenant, handoff, [i.record_id for i in items if i.record_id not in new],
+                                       lock=True)
             for item in items:
                 row = existing.get(item.record_id)
                 if row is None:
-                    session.add(ExceptionItem(
-                        tenant=tenant, handoff=handoff, record_type=item.record_type, record_id=item.record_id,
-                        reason_code=item.reason_code, detail=item.detail[:4000], owner=item.owner,
-                        checksum=item.checksum, first_seen=now, last_seen=now))
-                    changed += 1
                     continue
                 if (row.status == ExceptionStatus.OPEN.value and row.checksum == item.checksum
                         and row.reason_code == item.reason_code):
@@ -64,7 +79,7 @@ class ExceptionQueue:
                     row.attempts += 1
                     changed += 1
                 row.reason_code, row.detail, row.owner = item.reason_code, item.detail[:4000], item.owner
-                row.checksum, row.status, row.last_seen, row.resolved_at = item.checksum, ExceptionStatus.OPEN.value, now, None
+                row.checksum, row.status, row.last_seen, row.resolved_at = item.checksum, _status(item), now, None
                 session.add(row)
         return changed
 
@@ -150,11 +165,14 @@ class ExceptionQueue:
             return session.get(ExceptionItem, item_id)
 
     @staticmethod
-    def _by_record(session, tenant: str, handoff: str, record_ids: list[str]) -> dict[str, ExceptionItem]:
+    def _by_record(session, tenant: str, handoff: str, record_ids: list[str],
+                   lock: bool = False) -> dict[str, ExceptionItem]:
         found: dict[str, ExceptionItem] = {}
         for part in chunks(sorted(set(record_ids))):
             query = select(ExceptionItem).where(
                 ExceptionItem.tenant == tenant, ExceptionItem.handoff == handoff,
                 col(ExceptionItem.record_id).in_(part))
+            if lock:  # PostgreSQL: another run refreshing the same items waits (SQLite's writes are serial)
+                query = query.with_for_update()
             found.update({row.record_id: row for row in session.exec(query)})
         return found

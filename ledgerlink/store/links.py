@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from ledgerlink.store.tables import RecordLink, utcnow
-from ledgerlink.store.upsert import upsert
+from ledgerlink.store.upsert import insert_missing, upsert
 
 if TYPE_CHECKING:
     from ledgerlink.store.repository import Store
@@ -61,8 +61,12 @@ class Links:
             )
             return session.exec(query).first()
 
-    def save(self, tenant: str, object_type: str, rows: list[dict]) -> None:
-        """Upsert links; each row has crm_id, accounting_id and optionally accounting_number, checksum."""
+    def save(self, tenant: str, object_type: str, rows: list[dict]) -> set[str]:
+        """Upsert links; each row has crm_id, accounting_id and optionally accounting_number, checksum.
+
+        Returns the CRM ids whose link is new or now points at another accounting record: saving
+        a link again (a run settling what a crashed or concurrent run already recorded) returns
+        nothing, so whatever the caller does once per new link is done once."""
         now = utcnow()
         values = [
             {
@@ -80,9 +84,18 @@ class Links:
             for row in rows
         ]
         update = ["accounting_id", "accounting_number", "checksum", "synced_version", "updated_at"]
+        keys = ["tenant", "object_type", "crm_id"]
+        new: set[str] = set()
         with self._store.session() as session:
             for part in chunks(values):
-                upsert(session, RecordLink.__table__, part, ["tenant", "object_type", "crm_id"], update)
+                before = dict(session.exec(select(RecordLink.crm_id, RecordLink.accounting_id).where(
+                    RecordLink.tenant == tenant, RecordLink.object_type == object_type,
+                    col(RecordLink.crm_id).in_([row["crm_id"] for row in part]))).all())
+                new.update(insert_missing(session, RecordLink.__table__, part, keys, "crm_id"))
+                upsert(session, RecordLink.__table__, part, keys, update)
+                new.update(row["crm_id"] for row in part
+                           if row["crm_id"] in before and before[row["crm_id"]] != row["accounting_id"])
+        return new
 
     def mark_written_back(self, tenant: str, object_type: str, crm_ids: Iterable[str]) -> None:
         ids = sorted(set(crm_ids))

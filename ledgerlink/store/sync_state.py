@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from ledgerlink.store.links import chunks
 from ledgerlink.store.tables import SyncState, TriggerFired, utcnow
-from ledgerlink.store.upsert import upsert
+from ledgerlink.store.upsert import insert_missing, upsert
 
 if TYPE_CHECKING:
     from ledgerlink.store.repository import Store
@@ -74,14 +74,17 @@ class Triggers:
         self._store = store
 
     def fire_once(self, tenant: str, handoff: str, trigger: str, record_id: str, run_id: str | None) -> bool:
-        """True the first time only; every later call (any run, any process) gets False."""
-        try:
-            with self._store.session() as session:
-                session.add(TriggerFired(tenant=tenant, handoff=handoff, trigger=trigger, record_id=record_id,
-                                         run_id=run_id))
-            return True
-        except IntegrityError:
-            return False
+        """True the first time only; every later call (any run, any process) gets False. Never
+        raises on a repeat, so it can share a transaction with the firing's audit event."""
+        row = {"tenant": tenant, "handoff": handoff, "trigger": trigger, "record_id": record_id,
+               "fired_at": utcnow(), "run_id": run_id}
+        with self._store.session() as session:
+            return bool(insert_missing(session, TriggerFired.__table__, [row],
+                                       ["tenant", "handoff", "trigger", "record_id"], "record_id"))
+
+    def has_fired(self, tenant: str, handoff: str, trigger: str, record_id: str) -> bool:
+        with self._store.session() as session:
+            return session.get(TriggerFired, (tenant, handoff, trigger, record_id)) is not None
 
     def fired(self, tenant: str, handoff: str, trigger: str) -> list[str]:
         with self._store.session() as session:

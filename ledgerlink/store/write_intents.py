@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from ledgerlink.store.links import chunks
 from ledgerlink.store.tables import IntentStatus, WriteIntent, utcnow
-from ledgerlink.store.upsert import upsert
+from ledgerlink.store.upsert import insert_missing
 
 if TYPE_CHECKING:
     from ledgerlink.store.repository import Store
@@ -39,7 +39,10 @@ class WriteIntents:
     ) -> list[str]:
         """Claim {record_key: request_hash} for one request; returns the keys this call may send.
 
-        New records and earlier FAILED ones are claimed; CONFIRMED and unsettled ones are not.
+        New records and earlier FAILED ones are claimed; CONFIRMED and unsettled ones are not. A
+        key is claimed by the statement that inserts its row or moves it from FAILED, so of two
+        runs claiming the same records at once (even with the same idempotency key, as two runs
+        building the same batch do) exactly one gets each.
         """
         if not items:
             return []
@@ -55,11 +58,12 @@ class WriteIntents:
             for key in keys
         ]
         table = WriteIntent.__table__
+        claimed: list[str] = []
         with self._store.session() as session:
-            for part in chunks(rows):
-                upsert(session, table, part, ["tenant", "object_type", "record_key"], [])
-            for part in chunks(keys):
-                session.execute(
+            for part in chunks(rows):  # new records: the insert that wins the key claims it
+                claimed += insert_missing(session, table, part, ["tenant", "object_type", "record_key"], "record_key")
+            for part in chunks(keys):  # failed ones: the update that moves them back to pending claims them
+                claimed += [row[0] for row in session.execute(
                     table.update()
                     .where(
                         table.c.tenant == tenant,
@@ -72,17 +76,8 @@ class WriteIntents:
                         attempts=table.c.attempts + 1, run_id=run_id, detail=None, updated_at=now,
                         config_version=self._store.config_version,
                     )
-                )
-            claimed: list[str] = []
-            for part in chunks(keys):
-                query = select(WriteIntent.record_key).where(
-                    WriteIntent.tenant == tenant,
-                    WriteIntent.object_type == object_type,
-                    WriteIntent.idempotency_key == idempotency_key,
-                    WriteIntent.status == IntentStatus.PENDING.value,
-                    col(WriteIntent.record_key).in_(part),
-                )
-                claimed.extend(session.exec(query))
+                    .returning(table.c.record_key)
+                )]
         return sorted(claimed)
 
     def mark(self, tenant: str, object_type: str, keys: Iterable[str], status: IntentStatus,

@@ -123,6 +123,7 @@ def test_contacts_created_per_item_found_by_crm_id_and_listed(qb, qbo):
     found = qb.find_contacts_by_crm_id([good, bad])
     assert list(found) == [good] and found[good].id == results[0].target_id
     assert found[good].email == "accounts@acme.co.za" and found[good].tax_number is None  # masked by QBO
+    assert found[good].hidden == {"tax_number"}  # unknown, not cleared: no edit conflict over it
     after = qb.stats.snapshot()["per_endpoint"]
     assert set(after) == set(calls) and after["GET /query"] > calls.get("GET /query", 0)  # a directory read
     everyone = [c for page in qb.contacts_modified_since(None) for c in page]

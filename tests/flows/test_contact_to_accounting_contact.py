@@ -3,6 +3,8 @@ guess, ids both ways, accounting-side edits reported, and nothing twice."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
@@ -91,3 +93,43 @@ def test_won_deal_flow_uses_the_contact_handoff_for_its_customers(spine):
     result = spine.run()
     assert result["counts"]["invoices_created"] == len(spine.eligible_deals())
     assert len(spine.books.contacts) == contacts  # every customer already existed: nothing created twice
+
+
+@pytest.fixture
+def quickbooks_pair(tmp_path, monkeypatch, prefect_server):
+    """Pipedrive + QuickBooks Online sandboxes, a fresh store, and their demo tenant."""
+    from connectors.sandbox.pairs import start_pair
+    from flows.demo import demo_tenant_name, demo_tenants_file
+
+    monkeypatch.setenv("LEDGERLINK_HOME", str(tmp_path))
+    monkeypatch.setenv("LEDGERLINK_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    pair = start_pair("pipedrive", "quickbooks", seed=42, limits=False, deals=60)
+    before = dict(os.environ)
+    demo_tenants_file(tmp_path, pair, rate_limits=False)
+    for name, value in os.environ.items():
+        if before.get(name) != value:
+            monkeypatch.setenv(name, value)  # restored when the test ends
+    yield pair, demo_tenant_name("pipedrive", "quickbooks")
+    pair.stop(save=False)
+
+
+def test_on_quickbooks_a_masked_vat_number_is_no_edit_but_a_rename_is(quickbooks_pair):
+    """QuickBooks never shows a VAT number back (only its last five digits): that is not an edit
+    made in accounting. A second run used to report every linked customer as edited."""
+    from connectors.sandbox.quickbooks_customers import update_customer
+    from flows.contact_to_accounting_contact import contact_to_accounting_contact
+    from ledgerlink.store import open_store
+
+    pair, tenant = quickbooks_pair
+    contact_to_accounting_contact(tenant=tenant)
+    again = contact_to_accounting_contact(tenant=tenant)
+    assert again["counts"].get("accounting_edit_conflicts", 0) == 0
+    store = open_store()
+    company, accounting_id, _ = next(store.links.pages(tenant, "customer"))[0]
+    customer = pair.accounting.state.books.get("Customer", accounting_id)
+    update_customer(pair.accounting.state.books, {"Id": accounting_id, "SyncToken": customer["SyncToken"],
+                                                  "sparse": True, "DisplayName": "Renamed In QuickBooks"})
+    third = contact_to_accounting_contact(tenant=tenant)
+    assert third["counts"]["accounting_edit_conflicts"] == 1
+    [item] = [i for i in store.exceptions.list(tenant) if i.reason_code == "accounting_edit_conflict"]
+    assert item.record_id == company and "name" in item.detail and "vat_number" not in item.detail

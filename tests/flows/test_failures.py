@@ -76,3 +76,17 @@ def test_throttling_server_errors_and_a_lost_answer_lose_and_double_nothing(spin
     assert result["api"]["xero"]["uncertain_writes"] >= 1
     assert result["counts"]["invoice_uncertain"] >= 1  # settled by lookup, not re-sent blindly
     _assert_each_eligible_deal_invoiced_exactly_once(spine)
+
+
+def test_a_run_prefect_cannot_tell_about_is_alive_and_one_it_does_not_know_is_dead(prefect_server):
+    """Within the intent lease, writes of a run that may be alive are left to it: taking a run as
+    dead because the Prefect API erred would let two live runs send the same records."""
+    import uuid
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tasks.connect import run_is_alive
+
+    assert run_is_alive(str(uuid.uuid4())) is False  # the session's Prefect has no such run
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):  # nothing listens there
+        assert run_is_alive(str(uuid.uuid4())) is True

@@ -1,4 +1,5 @@
-"""Bad-input properties: one deterministic Hypothesis profile, the gates built once, and a tally.
+"""tests/reliability. Bad-input properties: one deterministic Hypothesis profile, the gates built
+once, and a tally. Crash and concurrency: their fixtures live in crash_fixtures.
 
 The profile is derandomized (a failure found today is found again tomorrow, on every machine) and
 keeps no example database in the worktree; LEDGERLINK_BAD_INPUT_PROFILE=bad-input-explore draws
@@ -16,9 +17,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-sys.path.insert(0, str(Path(__file__).parent))  # the badinput_* helpers (tests have no packages)
+sys.path.insert(0, str(Path(__file__).parent))  # the badinput_* and crash_* helpers (tests have no packages)
 
 from badinput_tally import TRIED  # noqa: E402
+from crash_fixtures import children, clean, crashed, database_url, prefect_env, worlds  # noqa: E402,F401
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
