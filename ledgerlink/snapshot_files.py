@@ -81,6 +81,8 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):  # e.g. the fields a vendor does not disclose
+        return sorted(jsonable(v) for v in value)
     if isinstance(value, float):  # never from ledgerlink's JSON (it parses to Decimal); kept exact as text
         return format(Decimal(repr(value)), "f")
     return value

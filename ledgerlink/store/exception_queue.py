@@ -36,12 +36,12 @@ class NewException:
     checksum: str | None = None
     retry: bool = False  # waits only for a moment (another run holds the record): the next run retries it
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", readable_line(mask_emails(str(self.detail)), DETAIL_LIMIT))
+
 
 def _status(item: NewException) -> str:
     return (ExceptionStatus.RETRYING if item.retry else ExceptionStatus.OPEN).value
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "detail", readable_line(mask_emails(str(self.detail)), DETAIL_LIMIT))
 
 
 class ExceptionQueue:
