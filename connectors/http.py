@@ -39,6 +39,7 @@ from connectors.errors import (BadResponse, Forbidden, NetworkError, NotFound, R
                                VendorError, correlation_id, plain_message, vendor_message)
 from connectors.oauth import Auth
 from connectors.ratelimit import REGISTRY, LimiterRegistry, RateLimiter, RateLimits
+from connectors.tls import verified_context
 
 log = logging.getLogger("ledgerlink.http")
 
@@ -247,7 +248,7 @@ class VendorHttpClient:
         self._limiters = {bucket: registry.get(vendor, tenant, bucket, budget)
                           for bucket, budget in (limits or {}).items()}
         self._client = httpx.Client(base_url=base_url, timeout=timeout, transport=transport,
-                                    headers=dict(default_headers or {}))
+                                    verify=verified_context(), headers=dict(default_headers or {}))
 
     def close(self) -> None:
         self._client.close()

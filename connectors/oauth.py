@@ -30,6 +30,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors.errors import NetworkError, ServerError, Unauthorized
+from connectors.tls import verified_context
 
 log = logging.getLogger("ledgerlink.http")
 
@@ -202,7 +203,7 @@ class OAuth2RefreshAuth:
         self.client_id = client_id
         self._client_secret = (client_secret if isinstance(client_secret, SecretStr)
                                else SecretStr(client_secret))
-        self._http = httpx.Client(timeout=timeout, transport=transport)
+        self._http = httpx.Client(timeout=timeout, transport=transport, verify=verified_context())
         self._tokens: TokenSet | None = None
         self.refreshes = 0
 

@@ -8,6 +8,7 @@ on disk: suites live in the repo as YAML, and results are turned into exception 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Any
@@ -40,6 +41,9 @@ def _build_batch_definition():
     gx = great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # GX announces the throw-away docs folder of every ephemeral context at INFO, in the middle of
+    # the CLI's reports; nothing in it is for the person running ledgerlink.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     asset = context.data_sources.add_pandas(_DATASOURCE).add_dataframe_asset(_ASSET)

@@ -21,6 +21,7 @@ from expectations.errors import SuiteError
 from expectations.frame import COLUMN_TYPES
 from expectations.gx_runtime import great_expectations
 from expectations.rules import Rule
+from ledgerlink.yaml_lines import load_yaml
 
 _GX_SUITE_LOGGER = "great_expectations.core.expectation_suite"
 
@@ -62,7 +63,7 @@ def load_suite(path: Path) -> LoadedSuite:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SuiteError(f"expectations suite not found: {path}") from None
     except yaml.YAMLError as exc:

@@ -37,6 +37,7 @@ import yaml
 from ledgerlink.settings import project_root
 from ledgerlink.spec import SpecError, SpecSource, read_spec
 from ledgerlink.tenants import Tenant
+from ledgerlink.yaml_lines import SAFE_DUMPER, load_yaml
 
 KINDS = ("spec", "suite", "mapping")
 CUSTOMER_HANDOFF = "contact-to-accounting-contact"
@@ -80,7 +81,8 @@ class ConfigPart:
 
     @classmethod
     def of(cls, kind: str, name: str, data: Any, source: str) -> "ConfigPart":
-        text = yaml.safe_dump(_plain(data), sort_keys=False, allow_unicode=True, default_flow_style=False)
+        text = yaml.dump(_plain(data), Dumper=SAFE_DUMPER, sort_keys=False, allow_unicode=True,
+                         default_flow_style=False)
         return cls(kind, name, content_hash(data), text, source)
 
 
@@ -166,7 +168,7 @@ def _parts(source: SpecSource, tenant: Tenant, gated: bool) -> list[ConfigPart]:
         suite = project_root() / "expectations" / str(data["expectations"])
         if not suite.is_file():
             raise SpecError(f"{source.path}: expectations: no suite file {suite}")
-        parts.append(ConfigPart.of("suite", suite.name, yaml.safe_load(suite.read_text(encoding="utf-8")),
+        parts.append(ConfigPart.of("suite", suite.name, load_yaml(suite.read_text(encoding="utf-8")),
                                    shown(suite)))
     return parts
 

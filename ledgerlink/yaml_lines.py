@@ -13,10 +13,20 @@ from typing import Any, Sequence
 
 import yaml
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same documents, marks and
+# errors, about ten times faster — every run reads its specs, suites and tenants file.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def load_yaml(text: str) -> Any:
+    """`yaml.safe_load`, on libyaml's parser where there is one."""
+    return yaml.load(text, Loader=SAFE_LOADER)
+
 
 def load_located(text: str) -> tuple[Any, yaml.Node | None]:
     """The document's data (as `yaml.safe_load` builds it) and the node tree it was built from."""
-    loader = yaml.SafeLoader(text)
+    loader = SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.delta import DeltaCursor
 from ledgerlink.timestamps import epoch_ms
+from tasks.run_memory import release_task_results
 
 
 def read_cursor(ctx, key: str) -> DeltaCursor:
@@ -38,7 +39,8 @@ def fresh_crm(ctx, cursor: DeltaCursor, object_type: str, page: list[dict]) -> l
 
 
 def advance_crm_cursor(ctx, key: str, object_type: str, page: list[dict], cursor: DeltaCursor) -> DeltaCursor:
-    """The page's records are handled and their writes durable: move past them."""
+    """The page's records are handled and their writes durable: move past them (and let go of them)."""
+    release_task_results()
     return _save(ctx, key, cursor, cursor.after(page, lambda r: ctx.crm.modified_ms(object_type, r),
                                                 lambda r: str(r["id"])), ctx.crm.change_time_resolution_ms)
 
@@ -52,6 +54,7 @@ def fresh_ledger(cursor: DeltaCursor, page: list) -> list:
 
 
 def advance_ledger_cursor(ctx, key: str, page: list, cursor: DeltaCursor) -> DeltaCursor:
+    release_task_results()
     return _save(ctx, key, cursor, cursor.after(page, ledger_stamp, lambda r: r.id),
                  ctx.accounting.change_time_resolution_ms)
 

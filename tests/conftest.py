@@ -21,6 +21,12 @@ REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("LEDGERLINK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def pytest_collection_modifyitems(items):
+    """Files marked `heavy` go first. Each worker takes a whole file at a time, so a long file
+    picked up last would keep one worker busy for minutes while the other sits idle."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 @pytest.fixture(scope="session")
 def postgres_schema_url():
     """A fresh schema in the local PostgreSQL for this session, dropped afterwards.

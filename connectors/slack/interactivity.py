@@ -29,6 +29,7 @@ from starlette.routing import Route
 from connectors.slack.messages import (APPROVE_ACTION_ID, REASON_ACTION_ID, REASON_BLOCK_ID,
                                        REJECT_ACTION_ID, REJECT_CALLBACK_ID, reject_reason_modal)
 from connectors.slack.signature import ReplayGuard, SlackSignatureError, signature_headers, verify
+from connectors.tls import verified_context
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def interactivity_app(signing_secret: str, handler: DecisionHandler, *,
             log.warning("no usable response_url; a message to the user was dropped")
             return
         try:
-            httpx.post(response_url, timeout=response_timeout, json={
+            httpx.post(response_url, timeout=response_timeout, verify=verified_context(), json={
                 "response_type": "ephemeral", "replace_original": False, "text": text})
         except httpx.HTTPError as error:
             log.warning("could not post to response_url: %s", type(error).__name__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 
 from ledgerlink.store.links import chunks
@@ -94,17 +94,20 @@ class WriteIntents:
 
     def settle(self, tenant: str, object_type: str, outcomes: list[dict]) -> None:
         """outcomes: {record_key, status (IntentStatus), target_id?, detail?} per record."""
+        if not outcomes:
+            return
         table = WriteIntent.__table__
         now = utcnow()
+        update = (table.update()  # one statement, executed for every outcome (a batch is one round trip)
+                  .where(and_(table.c.tenant == tenant, table.c.object_type == object_type,
+                              table.c.record_key == bindparam("key")))
+                  .values(status=bindparam("new_status"), target_id=bindparam("new_target_id"),
+                          detail=bindparam("new_detail"), updated_at=now))
         with self._store.session() as session:
-            for outcome in outcomes:
-                session.execute(
-                    table.update()
-                    .where(and_(table.c.tenant == tenant, table.c.object_type == object_type,
-                                table.c.record_key == outcome["record_key"]))
-                    .values(status=IntentStatus(outcome["status"]).value, target_id=outcome.get("target_id"),
-                            detail=(outcome.get("detail") or None), updated_at=now)
-                )
+            session.execute(update, [
+                {"key": outcome["record_key"], "new_status": IntentStatus(outcome["status"]).value,
+                 "new_target_id": outcome.get("target_id"), "new_detail": outcome.get("detail") or None}
+                for outcome in outcomes])
 
     def unsettled(self, tenant: str, object_type: str, limit: int = 5_000) -> list[WriteIntent]:
         with self._store.session() as session:

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # a long file: started first (tests/conftest.py)
+
 
 def ledgerlink(*args: str, home, timeout: int = 240) -> subprocess.CompletedProcess:
     env = {**os.environ, "LEDGERLINK_HOME": str(home), "PREFECT_HOME": str(home / "prefect")}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # a long file: started first (tests/conftest.py)
+
 TERMS_14 = {"won-deal-to-invoice": {"invoice": {"default_payment_terms_days": 14}}}
 
 

@@ -13,6 +13,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # a long file: started first (tests/conftest.py)
+
 SCALE = 0.02  # Xero's 60 calls a minute become 60 calls in 1.2 s, for sandbox and clients alike
 CALLS_EACH = 30
 

@@ -19,6 +19,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+pytestmark = pytest.mark.heavy  # a long file: started first (tests/conftest.py)
+
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the `slack` fixture's signing secret (tests/flows/conftest.py)
 FINANCE, LEAD, SALES = "U0FINANCE1", "U0LEAD0001", "U0SALES001"  # its finance user, lead-group member, and nobody
 

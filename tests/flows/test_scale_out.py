@@ -21,6 +21,8 @@ import psycopg
 import pytest
 import yaml
 
+pytestmark = pytest.mark.heavy  # a long file: started first (tests/conftest.py)
+
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REPO = Path(__file__).parents[2]
 

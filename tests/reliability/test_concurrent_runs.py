@@ -20,6 +20,8 @@ from crash_loop import run_attempt
 from crash_outcome import compare, fingerprint, snapshot
 from crash_races import hold_first, race
 
+pytestmark = pytest.mark.heavy  # a long file: started first (tests/conftest.py)
+
 CONTACTS, DEALS = "contact-to-accounting-contact", "won-deal-to-invoice"
 
 

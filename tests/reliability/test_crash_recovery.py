@@ -20,6 +20,8 @@ import pytest
 
 from crash_outcome import compare
 
+pytestmark = pytest.mark.heavy  # a long file: started first (tests/conftest.py)
+
 PAIRS = [pytest.param("hubspot", "xero", id="hubspot+xero"),
          pytest.param("pipedrive", "quickbooks", id="pipedrive+quickbooks")]
 

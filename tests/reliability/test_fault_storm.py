@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # a long file: started first (tests/conftest.py)
+
 KINDS = ["status:500", "status:502", "status:503", "rate_limit", "commit_then_fail", "slow", "malformed_json",
          "wrong_content_type"]
 HANDOFFS = ("contact-to-accounting-contact", "won-deal-to-invoice", "payment-to-crm")
