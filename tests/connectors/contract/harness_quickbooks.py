@@ -22,14 +22,17 @@ from connectors.sandbox.quickbooks_sales import create_sales
 from ledgerlink.model import Invoice, InvoiceLine, Party, TaxTreatment
 from ledgerlink.money import Money
 
-from .harness import AccountingHarness, RecordingTokenStore, unique
+from .harness import RecordingTokenStore, unique
+from .harness_oauth import OAuthAccountingHarness
 
 ENTITIES = {"invoices": "Invoice", "contacts": "Customer", "payments": "Payment"}
 TIGHT = {"per_minute": 20, "batch_per_minute": 4, "concurrent": 10}  # the realm's budget in pacing tests
 
 
-class QuickBooksHarness(AccountingHarness):
+class QuickBooksHarness(OAuthAccountingHarness):
     vendor = "quickbooks"
+    control_name = "quickbooks"
+    token_path = TOKEN_PATH
     capabilities = frozenset({"oauth_refresh", "idempotency_key", "payments"})
     why_not = {"remaining_headers": "QuickBooks Online sends no remaining-count headers",
                "skips_unchanged_writes": "QuickBooks creates take no 'unchanged' shortcut",
@@ -121,10 +124,6 @@ class QuickBooksHarness(AccountingHarness):
     def rejected_invoice(self, customer: Party) -> tuple[Invoice, str]:
         return self.invoice(customer, "Standard rated (14%)"), "inactive"  # the retired 14% code
 
-    def party(self) -> Party:
-        crm_id = unique("crm")
-        return Party(name=f"Acme {crm_id}", crm_id=crm_id, email="accounts@acme.co.za", currency="ZAR")
-
     def rejected_party(self) -> tuple[Party, str]:
         crm_id = unique("crm")
         return Party(name=f"Broken {crm_id}", crm_id=crm_id, email="not-an-email"), "Invalid Email"
@@ -132,31 +131,7 @@ class QuickBooksHarness(AccountingHarness):
     def write_path(self, kind: str) -> tuple[str, str]:
         return "POST", f"{self.api}/batch"
 
-    # ---- auth ------------------------------------------------------------------------------
-    def token_store(self, connector: QuickBooksConnector) -> RecordingTokenStore:
-        return self.stores[id(connector)]
-
-    def expire_access_tokens(self) -> None:
-        self.control("POST", "quickbooks/expire-tokens")
-
-    def live_refresh_token(self) -> str:
-        return self.state.auth.current_refresh_token
-
-    def try_refresh(self, refresh_token: str) -> int:
-        auth = self.state.auth
-        return self.http.post(f"{self.url}{TOKEN_PATH}", auth=(auth.client_id, auth.client_secret),
-                              data={"grant_type": "refresh_token", "refresh_token": refresh_token}).status_code
-
-    def secrets(self) -> list[str]:
-        found = [self.state.auth.client_secret]
-        for store in self.stores.values():
-            found += store.secrets()
-        return found
-
     # ---- errors and pacing -------------------------------------------------------------------
-    def read(self, connector: QuickBooksConnector) -> Any:
-        return connector.tax_rates()
-
     def error_message(self, status: int) -> str:
         if status == 429:
             return ("message=ThrottleExceeded; errorCode=003001; statusCode=429 — The request limit was "

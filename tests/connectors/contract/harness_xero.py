@@ -16,7 +16,8 @@ from connectors.xero import XeroConnector
 from ledgerlink.model import Invoice, InvoiceLine, Party, TaxTreatment
 from ledgerlink.money import Money
 
-from .harness import AccountingHarness, RecordingTokenStore, unique
+from .harness import RecordingTokenStore, unique
+from .harness_oauth import OAuthAccountingHarness
 
 API = "/api.xro/2.0"
 TIGHT_PER_MINUTE = 8  # the organisation's minute budget in pacing tests: far below Xero's 60
@@ -24,8 +25,10 @@ COLLECTIONS = {"invoices": ("invoices", "Invoices"), "contacts": ("contacts", "C
                "payments": ("payments", "Payments")}
 
 
-class XeroHarness(AccountingHarness):
+class XeroHarness(OAuthAccountingHarness):
     vendor = "xero"
+    control_name = "xero"
+    token_path = "/connect/token"
     capabilities = frozenset({"oauth_refresh", "idempotency_key", "remaining_headers", "payments"})
     why_not = {"skips_unchanged_writes": "Xero creates take no 'unchanged' shortcut",
                "token_budget": "Xero counts calls per minute and day, not token costs"}
@@ -127,10 +130,6 @@ class XeroHarness(AccountingHarness):
     def rejected_invoice(self, customer: Party) -> tuple[Invoice, str]:
         return self.invoice(customer, tax_type="OUTPUT"), "OUTPUT"  # the retired 14% code
 
-    def party(self) -> Party:
-        crm_id = unique("crm")
-        return Party(name=f"Acme {crm_id}", crm_id=crm_id, email="accounts@acme.co.za", currency="ZAR")
-
     def rejected_party(self) -> tuple[Party, str]:
         crm_id = unique("crm")
         return Party(name=f"Broken {crm_id}", crm_id=crm_id, email="not-an-email"), "Email"
@@ -138,31 +137,7 @@ class XeroHarness(AccountingHarness):
     def write_path(self, kind: str) -> tuple[str, str]:
         return "PUT", f"{API}/{COLLECTIONS[kind][1]}"
 
-    # ---- auth ------------------------------------------------------------------------------
-    def token_store(self, connector: XeroConnector) -> RecordingTokenStore:
-        return self.stores[id(connector)]
-
-    def expire_access_tokens(self) -> None:
-        self.control("POST", "xero/expire-tokens")
-
-    def live_refresh_token(self) -> str:
-        return self.state.auth.current_refresh_token
-
-    def try_refresh(self, refresh_token: str) -> int:
-        auth = self.state.auth
-        return self.http.post(f"{self.url}/connect/token", auth=(auth.client_id, auth.client_secret),
-                              data={"grant_type": "refresh_token", "refresh_token": refresh_token}).status_code
-
-    def secrets(self) -> list[str]:
-        found = [self.state.auth.client_secret]
-        for store in self.stores.values():
-            found += store.secrets()
-        return found
-
     # ---- errors and pacing -------------------------------------------------------------------
-    def read(self, connector: XeroConnector) -> Any:
-        return connector.tax_rates()
-
     def error_message(self, status: int) -> str:
         if status == 429:
             return "Rate limit exceeded: minute limit"
