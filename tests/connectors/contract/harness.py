@@ -227,12 +227,15 @@ class CrmHarness(VendorHarness):
         raise NotImplementedError
 
     def writable(self, object_type: str) -> str:
-        """A text property ledgerlink writes back (e.g. the invoice number on a deal)."""
-        raise NotImplementedError
+        """A text property ledgerlink writes back (e.g. the invoice number on a deal); every
+        sandbox CRM defines ledgerlink's custom fields under the same names."""
+        return "ledgerlink_invoice_number" if object_type == "deals" else "ledgerlink_accounting_id"
 
     def invalid_value(self, object_type: str) -> tuple[str, str, str]:
-        """(property, a value the vendor refuses, a word its message must contain)."""
-        raise NotImplementedError
+        """(property, a value the vendor refuses, a word its message must contain): a number field
+        given text, which every CRM refuses naming the field."""
+        name = "ledgerlink_amount_due" if object_type == "deals" else "credit_limit"
+        return name, "lots", name
 
     def unknown_id(self) -> str:
         return "999999999"

@@ -77,13 +77,6 @@ class HubSpotHarness(CrmHarness):
         with self.state.lock:
             return self.state.store(object_type).get(record_id).props.get(name)
 
-    def writable(self, object_type: str) -> str:
-        return "ledgerlink_invoice_number" if object_type == "deals" else "ledgerlink_accounting_id"
-
-    def invalid_value(self, object_type: str) -> tuple[str, str, str]:
-        name = "ledgerlink_amount_due" if object_type == "deals" else "credit_limit"
-        return name, "lots", name
-
     def unknown_id_words(self) -> str:
         return "may be deleted or not exist"
 

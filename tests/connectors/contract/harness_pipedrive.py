@@ -79,13 +79,6 @@ class PipedriveHarness(CrmHarness):
         with self.state.lock:
             return self.state.custom_value(ENTITIES[object_type], int(record_id), name)
 
-    def writable(self, object_type: str) -> str:
-        return "ledgerlink_invoice_number" if object_type == "deals" else "ledgerlink_accounting_id"
-
-    def invalid_value(self, object_type: str) -> tuple[str, str, str]:
-        name = "ledgerlink_amount_due" if object_type == "deals" else "credit_limit"
-        return name, "lots", name
-
     def unknown_id_words(self) -> str:
         return "not found"
 
