@@ -28,14 +28,6 @@ def accounting_contract_tests(harness_class: type[AccountingHarness]) -> type:
     """A pytest test class holding the whole accounting contract for `harness_class`'s vendor."""
 
     class AccountingContract(SharedPromises):
-        @pytest.fixture(scope="class")
-        @classmethod
-        def sandbox(cls):
-            harness = harness_class()
-            harness.start()
-            yield harness
-            harness.stop()
-
         @pytest.fixture
         def vendor(self, sandbox):
             sandbox.reset()
@@ -191,4 +183,5 @@ def accounting_contract_tests(harness_class: type[AccountingHarness]) -> type:
 
     AccountingContract.__name__ = AccountingContract.__qualname__ = (
         f"{harness_class.vendor.title()}AccountingContract")
+    AccountingContract.harness_class = harness_class
     return AccountingContract

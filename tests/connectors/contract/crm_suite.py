@@ -23,14 +23,6 @@ def crm_contract_tests(harness_class: type[CrmHarness]) -> type:
     """A pytest test class holding the whole CRM contract for the vendor `harness_class` drives."""
 
     class CrmContract(SharedPromises):
-        @pytest.fixture(scope="class")
-        @classmethod
-        def sandbox(cls):
-            harness = harness_class()
-            harness.start()
-            yield harness
-            harness.stop()
-
         @pytest.fixture
         def vendor(self, sandbox):
             sandbox.reset()
@@ -179,4 +171,5 @@ def crm_contract_tests(harness_class: type[CrmHarness]) -> type:
                 harness.stop()
 
     CrmContract.__name__ = CrmContract.__qualname__ = f"{harness_class.vendor.title()}CrmContract"
+    CrmContract.harness_class = harness_class
     return CrmContract

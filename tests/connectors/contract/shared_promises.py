@@ -32,7 +32,18 @@ def assert_readable(err: VendorError, harness: VendorHarness) -> None:
 
 class SharedPromises:
     """Tests that take the fixture `vendor` (a started, reset harness) and `tight` (a harness
-    whose sandbox has tiny budgets)."""
+    whose sandbox has tiny budgets). A contract class names its vendor's harness class in
+    `harness_class`; one started sandbox serves the whole class."""
+
+    harness_class: type[VendorHarness]
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def sandbox(cls):
+        harness = cls.harness_class()
+        harness.start()
+        yield harness
+        harness.stop()
 
     # ---- 4. rate limits --------------------------------------------------------------------
     @pytest.mark.parametrize("retry_after", ["0", None], ids=["retry-after-0", "no-retry-after"])
